@@ -1,0 +1,118 @@
+# authd — build, run, test, install, bench.
+#   make            build auth.fcgi and auth-mailer
+#   make run        install missing packages, build, start the whole stack
+#   make test       install missing packages, build, run every test
+#   make sanitize   the same suite with ASan + UBSan
+#   make fuzz       build and run the libFuzzer targets for a bounded time
+#   make bench      load benchmark through nginx (prints its figures)
+#   make install    PREFIX, DESTDIR; never touches a live database
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+BINDIR	 = $(PREFIX)/bin
+SHAREDIR = $(PREFIX)/share/authd
+SYSCONFDIR ?= /etc
+
+CC	?= cc
+PKGS	 = fcgi sqlite3 json-c libcrypto libargon2 libcrypt libcurl
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+	   -Wformat=2 -Wundef -Wwrite-strings -Wvla
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	   $(WARN) -Ilib -Istore -Ihandlers -Imail -I.
+LDFLAGS	?=
+ifeq ($(SANITIZE),1)
+CFLAGS	:= $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 \
+	   -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=all
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS	+= $(PKG_CFLAGS)
+LDLIBS	 = $(PKG_LIBS)
+
+LIB_SRCS   = $(wildcard lib/*.c)
+STORE_SRCS = $(wildcard store/*.c)
+HANDLER_SRCS = $(wildcard handlers/*.c)
+MAIL_SPOOL_SRCS = mail/spool.c
+MAILER_SRCS = $(filter-out $(MAIL_SPOOL_SRCS),$(wildcard mail/*.c))
+MIGRATIONS = $(sort $(wildcard store/migrations/*.sql))
+
+CORE_OBJS = $(LIB_SRCS:.c=.o) $(STORE_SRCS:.c=.o) $(HANDLER_SRCS:.c=.o) \
+	    $(MAIL_SPOOL_SRCS:.c=.o)
+MAILER_OBJS = $(MAILER_SRCS:.c=.o) $(LIB_SRCS:.c=.o) $(MAIL_SPOOL_SRCS:.c=.o)
+
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:.c=)
+
+all: auth.fcgi auth-mailer
+
+auth.fcgi: auth.fcgi.o $(CORE_OBJS)
+	$(CC) $(LDFLAGS) -o $@ auth.fcgi.o $(CORE_OBJS) $(LDLIBS)
+
+auth-mailer: $(MAILER_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(MAILER_OBJS) $(LDLIBS)
+
+store/migrations.inc: $(MIGRATIONS) store/embed.sh
+	sh store/embed.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+store/db.o: store/migrations.inc
+
+%.o: %.c $(wildcard lib/*.h store/*.h handlers/*.h mail/*.h)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Unit tests link everything but the entry point and the mailer's main.
+tests/unit/test_%: tests/unit/test_%.c tests/unit/t.h $(CORE_OBJS) \
+    $(filter-out mail/mailer.o,$(MAILER_SRCS:.c=.o))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) \
+	    $(filter-out mail/mailer.o,$(MAILER_SRCS:.c=.o)) $(LDLIBS)
+
+units: $(UNIT_BINS)
+
+deps:
+	@sh spawn/deps.sh
+
+run: deps all
+	./spawn/run-local
+
+test: deps all units
+	./tests/run
+
+sanitize: deps
+	$(MAKE) clean
+	$(MAKE) SANITIZE=1 all units
+	SANITIZE=1 ./tests/run
+	$(MAKE) clean
+
+fuzz: deps
+	./tests/fuzz/run $(FUZZ_SECONDS)
+
+bench: deps all
+	./bench/run
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) \
+	    $(DESTDIR)$(SHAREDIR)/migrations $(DESTDIR)$(SHAREDIR)/templates \
+	    $(DESTDIR)$(SHAREDIR)/nginx $(DESTDIR)$(SHAREDIR)/spawn
+	install -m 0755 auth.fcgi auth-mailer $(DESTDIR)$(BINDIR)/
+	install -m 0644 schema.sql $(DESTDIR)$(SHAREDIR)/
+	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(SHAREDIR)/migrations/
+	install -m 0644 mail/templates/* $(DESTDIR)$(SHAREDIR)/templates/
+	install -m 0644 nginx/authd.conf $(DESTDIR)$(SHAREDIR)/nginx/
+	install -m 0644 spawn/supervisord.conf spawn/*.service \
+	    $(DESTDIR)$(SHAREDIR)/spawn/
+	install -m 0755 spawn/authd-spawn $(DESTDIR)$(BINDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/auth.fcgi $(DESTDIR)$(BINDIR)/auth-mailer \
+	    $(DESTDIR)$(BINDIR)/authd-spawn
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -f auth.fcgi auth-mailer *.o lib/*.o store/*.o handlers/*.o \
+	    mail/*.o store/migrations.inc $(UNIT_BINS)
+	rm -rf tests/fuzz/build
+
+.PHONY: all units deps run test sanitize fuzz bench install uninstall clean

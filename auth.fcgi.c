@@ -1,0 +1,603 @@
+/*
+ * auth.fcgi: the authd FastCGI application.
+ *
+ * One binary, two roles.  The master loads and checks the configuration,
+ * applies migrations, then pre-forks AUTH_WORKERS workers that accept on
+ * the inherited socket (fd 0 under spawn-fcgi, or its own with --listen).
+ * It respawns a worker that dies (with back-off against crash loops),
+ * drains and stops on SIGTERM, and replaces the workers one by one with a
+ * reloaded configuration on SIGHUP.  With --single it is one plain worker,
+ * for spawn-fcgi -F N.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "http.h"
+#include "log.h"
+#include "mail.h"
+#include "store.h"
+#include "util.h"
+
+#define WORKERS_MAX	256
+#define BACKOFF_MAX_MS	5000
+
+static volatile sig_atomic_t	 stopping;
+
+struct worker {
+	pid_t	 pid;
+	int64_t	 started_ms;
+	int64_t	 respawn_at_ms;	/* when a dead slot may be refilled */
+	int	 failures;	/* consecutive quick deaths */
+	int	 retiring;	/* being replaced on SIGHUP */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: auth.fcgi [--single] [--listen PATH] "
+	    "[--check]\n");
+	exit(2);
+}
+
+/* ---- the worker ---- */
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static char *
+param(FCGX_Request *rq, const char *name, size_t max)
+{
+	const char	*v = FCGX_GetParam(name, rq->envp);
+
+	if (v == NULL)
+		return NULL;
+	return xstrndup(v, strnlen(v, max));
+}
+
+/* A request id from nginx when it is short and printable, else our own. */
+static char *
+request_id(FCGX_Request *rq)
+{
+	const char	*v = FCGX_GetParam("HTTP_X_REQUEST_ID", rq->envp);
+	const char	*p;
+	char		 id[37];
+
+	if (v != NULL && *v != '\0' && strlen(v) <= 64) {
+		for (p = v; *p != '\0'; p++)
+			if (!((*p >= '0' && *p <= '9') || (*p >= 'a' &&
+			    *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    *p == '-' || *p == '_'))
+				break;
+		if (*p == '\0')
+			return xstrdup(v);
+	}
+	uuid_v4(id);
+	return xstrdup(id);
+}
+
+/* Reads the body, at most BODY_MAX bytes; a longer one is drained and flagged. */
+static void
+read_body(FCGX_Request *rq, struct req *r)
+{
+	const char	*cl = FCGX_GetParam("CONTENT_LENGTH", rq->envp);
+	char		 scratch[4096];
+	long		 want;
+	int		 n;
+
+	want = cl != NULL ? strtol(cl, NULL, 10) : 0;
+	if (want < 0)
+		want = 0;
+	r->body = xmalloc(BODY_MAX + 1);
+	while (r->bodylen < BODY_MAX && (n = FCGX_GetStr(r->body + r->bodylen,
+	    (int)(BODY_MAX - r->bodylen), rq->in)) > 0)
+		r->bodylen += (size_t)n;
+	r->body[r->bodylen] = '\0';
+	if (r->bodylen == BODY_MAX || want > BODY_MAX) {
+		while (FCGX_GetStr(scratch, sizeof(scratch), rq->in) > 0)
+			r->body_too_large = 1;
+		if (want > BODY_MAX)
+			r->body_too_large = 1;
+	}
+}
+
+static void
+req_build(FCGX_Request *rq, struct req *r, struct store *db)
+{
+	char	*ip;
+
+	memset(r, 0, sizeof(*r));
+	r->start_ms = mono_ms();
+	r->db = db;
+	r->method_s = param(rq, "REQUEST_METHOD", 16);
+	r->method = method_parse(r->method_s ? r->method_s : "");
+	if ((r->path = param(rq, "PATH_INFO", 2048)) == NULL || *r->path == '\0') {
+		free(r->path);
+		r->path = param(rq, "DOCUMENT_URI", 2048);
+	}
+	if ((r->query = param(rq, "QUERY_STRING", 4096)) == NULL)
+		r->query = xstrdup("");
+	if ((r->ctype = param(rq, "CONTENT_TYPE", 256)) == NULL)
+		r->ctype = xstrdup("");
+	r->authz = param(rq, "HTTP_AUTHORIZATION", 16384);
+	ip = param(rq, "HTTP_X_REAL_IP", 64);
+	if (ip == NULL || *ip == '\0') {
+		free(ip);
+		ip = param(rq, "REMOTE_ADDR", 64);
+	}
+	r->ip = ip != NULL ? ip : xstrdup("unknown");
+	r->ua = param(rq, "HTTP_USER_AGENT", 512);
+	r->reqid = request_id(rq);
+	r->origin = param(rq, "HTTP_ORIGIN", 256);
+	r->req_role = param(rq, "HTTP_X_REQUIRE_ROLE", 32);
+	r->acr_method = param(rq, "HTTP_ACCESS_CONTROL_REQUEST_METHOD", 32);
+	r->acr_headers = param(rq, "HTTP_ACCESS_CONTROL_REQUEST_HEADERS", 512);
+	read_body(rq, r);
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Status";
+	}
+}
+
+/* Writes a header value with any CR, LF or NUL dropped. */
+static void
+put_header(FCGX_Stream *o, const char *name, const char *v)
+{
+	FCGX_PutS(name, o);
+	FCGX_PutS(": ", o);
+	for (; *v != '\0'; v++)
+		if (*v != '\r' && *v != '\n')
+			FCGX_PutChar(*v, o);
+	FCGX_PutS("\r\n", o);
+}
+
+static void
+resp_write(FCGX_Request *rq, const struct req *r, struct resp *out)
+{
+	const char	*body = NULL;
+	char		 line[64];
+	size_t		 len = 0, i;
+
+	if (out->body == NULL && out->raw == NULL && out->status != 204) {
+		out->status = 500;
+		resp_detail(out, 500, "Internal Server Error");
+	}
+	if (out->body != NULL) {
+		body = json_object_to_json_string_ext(out->body,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		len = strlen(body);
+	} else if (out->raw != NULL) {
+		body = out->raw;
+		len = out->rawlen;
+	}
+	/* libfcgi's own printf knows no %zu: format here. */
+	snprintf(line, sizeof(line), "%d %s", out->status, reason(out->status));
+	put_header(rq->out, "Status", line);
+	if (body != NULL) {
+		put_header(rq->out, "Content-Type", out->ctype ? out->ctype :
+		    "application/json");
+		snprintf(line, sizeof(line), "%zu", len);
+		put_header(rq->out, "Content-Length", line);
+	}
+	put_header(rq->out, "X-Request-Id", r->reqid);
+	if (out->nostore) {
+		put_header(rq->out, "Cache-Control", "no-store");
+		put_header(rq->out, "Pragma", "no-cache");
+	}
+	for (i = 0; i < out->nhdrs; i++)
+		put_header(rq->out, out->hdrs[i].name, out->hdrs[i].value);
+	FCGX_PutS("\r\n", rq->out);
+	if (body != NULL && len > 0)
+		FCGX_PutStr(body, (int)len, rq->out);
+}
+
+/*
+ * Waits for work: the next request on a kept-alive connection, or a new
+ * connection.  A kept connection is dropped when a new connection waits,
+ * so one idle nginx connection never starves the queue.  Returns 0 to
+ * go on to FCGX_Accept_r, -1 when stopping.
+ */
+static int
+wait_work(FCGX_Request *rq, int lfd)
+{
+	struct pollfd	pf[2];
+	int		n;
+
+	for (;;) {
+		if (stopping)
+			return -1;
+		pf[0].fd = lfd;
+		pf[0].events = POLLIN;
+		pf[1].fd = rq->ipcFd;
+		pf[1].events = POLLIN;
+		n = poll(pf, rq->ipcFd >= 0 ? 2 : 1, -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("poll");
+			return -1;
+		}
+		if (rq->ipcFd >= 0 && (pf[1].revents & (POLLIN | POLLHUP |
+		    POLLERR)))
+			return 0;
+		if (pf[0].revents & POLLIN) {
+			if (rq->ipcFd >= 0) {
+				close(rq->ipcFd);
+				rq->ipcFd = -1;
+			}
+			return 0;
+		}
+	}
+}
+
+static int
+worker_main(int lfd)
+{
+	FCGX_Request	 rq;
+	struct sigaction sa;
+	struct store	*db;
+	struct req	 r;
+	struct resp	 out;
+	sigset_t	 none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;	/* no SA_RESTART: accept must return */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	if (store_open(cfg.database_path, &db) == -1)
+		return 1;
+	if (handlers_init() == -1) {
+		store_close(db);
+		return 1;
+	}
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, lfd,
+	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_warnx("FCGX_Init failed");
+		store_close(db);
+		return 1;
+	}
+	log_debug("worker ready");
+	while (!stopping) {
+		if (wait_work(&rq, lfd) == -1)
+			break;
+		if (FCGX_Accept_r(&rq) < 0) {
+			if (stopping)
+				break;
+			continue;
+		}
+		req_build(&rq, &r, db);
+		resp_init(&out);
+		router_dispatch(&r, &out);
+		resp_write(&rq, &r, &out);
+		resp_free(&out);
+		req_free(&r);
+		FCGX_Finish_r(&rq);
+	}
+	if (rq.ipcFd >= 0)
+		close(rq.ipcFd);
+	FCGX_Free(&rq, 0);
+	handlers_free();
+	store_close(db);
+	config_free();
+	return 0;
+}
+
+/* ---- the master ---- */
+
+static pid_t
+spawn_worker(int lfd, pid_t master)
+{
+	pid_t	pid;
+
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		return -1;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != master)
+			_exit(0);
+		log_init("auth.fcgi-worker", cfg.debug);
+		_exit(worker_main(lfd));
+	}
+	return pid;
+}
+
+static struct worker *
+slot_of(struct worker *w, int n, pid_t pid)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (w[i].pid == pid)
+			return &w[i];
+	return NULL;
+}
+
+/* Records a death; a quick one delays the respawn with a growing back-off. */
+static void
+reap(struct worker *w, int n, int *retired)
+{
+	struct worker	*s;
+	pid_t		 pid;
+	int		 status;
+	int64_t		 now = mono_ms(), delay;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((s = slot_of(w, n, pid)) == NULL)
+			continue;
+		if (s->retiring) {
+			s->pid = 0;
+			s->retiring = 0;
+			(*retired)++;
+			continue;
+		}
+		if (WIFSIGNALED(status))
+			log_warnx("worker %d killed by signal %d", (int)pid,
+			    WTERMSIG(status));
+		else
+			log_warnx("worker %d exited with %d", (int)pid,
+			    WEXITSTATUS(status));
+		s->failures = now - s->started_ms < 1000 ? s->failures + 1 : 0;
+		delay = s->failures == 0 ? 0 : 100L << (s->failures > 6 ? 6 :
+		    s->failures);
+		if (delay > BACKOFF_MAX_MS)
+			delay = BACKOFF_MAX_MS;
+		s->pid = 0;
+		s->respawn_at_ms = now + delay;
+	}
+}
+
+/* Fills empty slots that are due; returns ms until the next one is due, or -1. */
+static int64_t
+fill(struct worker *w, int n, int lfd, pid_t master)
+{
+	int64_t	now = mono_ms(), next = -1;
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		if (w[i].pid != 0)
+			continue;
+		if (w[i].respawn_at_ms > now) {
+			if (next == -1 || w[i].respawn_at_ms - now < next)
+				next = w[i].respawn_at_ms - now;
+			continue;
+		}
+		if ((w[i].pid = spawn_worker(lfd, master)) == -1) {
+			w[i].pid = 0;
+			w[i].respawn_at_ms = now + 1000;
+			next = 1000;
+			continue;
+		}
+		w[i].started_ms = now;
+	}
+	return next;
+}
+
+static int
+wait_signal(const sigset_t *set, int64_t ms)
+{
+	struct timespec	ts;
+
+	if (ms < 0)
+		ms = 1000;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	return sigtimedwait(set, NULL, &ts);
+}
+
+static int
+count_alive(struct worker *w, int n)
+{
+	int	i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += w[i].pid != 0;
+	return c;
+}
+
+static void
+stop_all(struct worker *w, int n, const sigset_t *set)
+{
+	int	i, retired = 0;
+	int64_t	deadline = mono_ms() + 30000;
+
+	for (i = 0; i < n; i++)
+		if (w[i].pid != 0) {
+			w[i].retiring = 1;
+			kill(w[i].pid, SIGTERM);
+		}
+	while (count_alive(w, n) > 0 && mono_ms() < deadline) {
+		(void)wait_signal(set, 200);
+		reap(w, n, &retired);
+	}
+	for (i = 0; i < n; i++)
+		if (w[i].pid != 0)
+			kill(w[i].pid, SIGKILL);
+}
+
+/*
+ * SIGHUP: reload the configuration, then replace the workers one at a
+ * time, each new one started before its predecessor is told to stop.
+ */
+static void
+reload(struct worker *w, int n, int lfd, pid_t master, const sigset_t *set)
+{
+	char	 err[256];
+	pid_t	 old;
+	int	 i, retired;
+	int64_t	 deadline;
+
+	if (config_load(1, err, sizeof(err)) == -1) {
+		log_warnx("reload refused, keeping the running "
+		    "configuration: %s", err);
+		return;
+	}
+	log_info("reloading %d workers", n);
+	for (i = 0; i < n; i++) {
+		if ((old = w[i].pid) == 0)
+			continue;
+		w[i].retiring = 1;
+		kill(old, SIGTERM);
+		retired = 0;
+		deadline = mono_ms() + 30000;
+		while (w[i].pid == old && mono_ms() < deadline) {
+			(void)wait_signal(set, 100);
+			reap(w, n, &retired);
+		}
+		w[i].failures = 0;
+		w[i].respawn_at_ms = 0;
+		(void)fill(w, n, lfd, master);
+	}
+}
+
+static int
+master_main(int lfd)
+{
+	struct worker	 w[WORKERS_MAX];
+	sigset_t	 set;
+	pid_t		 me = getpid();
+	int		 n, sig, retired = 0;
+	int64_t		 next;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	n = cfg.workers > WORKERS_MAX ? WORKERS_MAX : cfg.workers;
+	memset(w, 0, sizeof(w));
+	log_info("master %d starting %d workers", (int)me, n);
+	for (;;) {
+		next = fill(w, n, lfd, me);
+		sig = wait_signal(&set, next);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("stopping: draining %d workers",
+			    count_alive(w, n));
+			stop_all(w, n, &set);
+			log_info("stopped");
+			return 0;
+		}
+		if (sig == SIGHUP)
+			reload(w, n, lfd, me, &set);
+		reap(w, n, &retired);
+	}
+}
+
+static int
+listen_socket(const char *path)
+{
+	int	fd;
+
+	if (path == NULL) {
+		struct stat	st;
+
+		if (fstat(0, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+			fprintf(stderr, "auth.fcgi: standard input is not a "
+			    "socket: start under spawn-fcgi or use --listen "
+			    "PATH\n");
+			return -1;
+		}
+		return 0;
+	}
+	unlink(path);
+	if ((fd = FCGX_OpenSocket(path, 128)) < 0) {
+		fprintf(stderr, "auth.fcgi: cannot listen on %s\n", path);
+		return -1;
+	}
+	if (chmod(path, 0660) == -1)
+		log_warn("chmod %s", path);
+	return fd;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*listen_path = NULL;
+	char		 err[512];
+	int		 i, single = 0, check = 0, lfd, rc;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--single") == 0)
+			single = 1;
+		else if (strcmp(argv[i], "--check") == 0)
+			check = 1;
+		else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+			listen_path = argv[++i];
+		else
+			usage();
+	}
+	umask(0077);
+	log_init("auth.fcgi", 0);
+	if (config_load(1, err, sizeof(err)) == -1) {
+		fprintf(stderr, "auth.fcgi: configuration: %s\n", err);
+		return 2;
+	}
+	log_init(single ? "auth.fcgi-worker" : "auth.fcgi", cfg.debug);
+	if (store_migrate(cfg.database_path) == -1 ||
+	    spool_init(cfg.spool_dir) == -1)
+		return 1;
+	if (admin_bootstrap() == -1)
+		return 1;
+	if (check) {
+		printf("configuration ok\n");
+		config_free();
+		return 0;
+	}
+	if ((lfd = listen_socket(listen_path)) == -1)
+		return 1;
+	if (single) {
+		started_at = now_s();
+		rc = worker_main(lfd);
+	} else
+		rc = master_main(lfd);
+	config_free();
+	return rc;
+}

@@ -1,0 +1,190 @@
+/*
+ * Pieces shared by several handlers: the public user object, Bearer
+ * authentication, token answers and password checks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "jwt.h"
+#include "log.h"
+#include "pwhash.h"
+#include "util.h"
+
+int64_t		 started_at;
+/* A hash of a random password, verified for unknown identifiers. */
+static char	*dummy_hash;
+
+int
+handlers_init(void)
+{
+	unsigned char	 raw[24];
+	char		*pw;
+
+	started_at = now_s();
+	rand_bytes(raw, sizeof(raw));
+	pw = b64url_encode(raw, sizeof(raw));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	dummy_hash = pwhash_hash(&cfg.pw, pw, strlen(pw));
+	free_secret(pw);
+	return dummy_hash == NULL ? -1 : 0;
+}
+
+void
+handlers_free(void)
+{
+	free(dummy_hash);
+	dummy_hash = NULL;
+}
+
+static struct json_object *
+time_or_null(int64_t t)
+{
+	char	ts[21];
+
+	if (t == 0)
+		return NULL;
+	rfc3339(t, ts);
+	return json_object_new_string(ts);
+}
+
+struct json_object *
+user_public(const struct user *u)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(u->id));
+	json_object_object_add(o, "email", json_object_new_string(u->email));
+	json_object_object_add(o, "username",
+	    json_object_new_string(u->username));
+	json_object_object_add(o, "account_role",
+	    json_object_new_string(role_name(u->role)));
+	json_object_object_add(o, "account_subscription",
+	    json_object_new_string(u->pro ? "PRO" : "FREE"));
+	json_object_object_add(o, "subscription_expires_at",
+	    time_or_null(u->sub_expires));
+	json_object_object_add(o, "created_at", time_or_null(u->created_at));
+	json_object_object_add(o, "email_verified",
+	    json_object_new_boolean(u->email_verified));
+	return o;
+}
+
+struct json_object *
+user_admin(const struct user *u)
+{
+	struct json_object	*o = user_public(u);
+
+	json_object_object_add(o, "phone", u->phone ?
+	    json_object_new_string(u->phone) : NULL);
+	json_object_object_add(o, "is_active",
+	    json_object_new_boolean(u->is_active));
+	json_object_object_add(o, "deleted_at", time_or_null(u->deleted_at));
+	return o;
+}
+
+int
+auth_check(struct req *r, struct resp *out, enum role min)
+{
+	struct json_object	*payload = NULL;
+	char			*tok;
+	int			 rc;
+
+	if ((tok = bearer_parse(r->authz)) == NULL)
+		return resp_unauthorized(out, "Could not validate credentials");
+	rc = jwt_verify(tok, strlen(tok), cfg.secret, cfg.secret_len, now_s(),
+	    &r->claims, &payload);
+	free_secret(tok);
+	if (rc == -1)
+		return resp_unauthorized(out, "Could not validate credentials");
+	r->token = payload;
+	user_free(r->user);
+	r->user = NULL;
+	if ((rc = store_user_by_id(r->db, r->claims.sub, &r->user)) < 0)
+		return resp_store_error(out, rc);
+	if (rc == 0)
+		return resp_unauthorized(out, "Could not validate credentials");
+	if (!r->user->is_active || r->user->deleted_at != 0)
+		return resp_detail(out, 403,
+		    "User account is deactivated or deleted");
+	if (r->claims.gen != r->user->token_gen)
+		return resp_unauthorized(out, "Could not validate credentials");
+	if (r->user->role < min)
+		return resp_detail(out, 403, "Not enough permissions");
+	return 0;
+}
+
+int
+token_answer(struct req *r, struct resp *out, const struct user *u,
+    const char *refresh)
+{
+	struct jwt_claims	 c;
+	struct json_object	*o;
+	char			*access;
+
+	(void)r;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.sub, sizeof(c.sub), "%s", u->id);
+	snprintf(c.type, sizeof(c.type), "access");
+	uuid_v4(c.jti);
+	snprintf(c.role, sizeof(c.role), "%s", role_name(u->role));
+	snprintf(c.username, sizeof(c.username), "%s", u->username);
+	c.iat = now_s();
+	c.exp = c.iat + cfg.access_ttl;
+	c.gen = u->token_gen;
+	access = jwt_sign(&c, cfg.secret, cfg.secret_len);
+	o = json_object_new_object();
+	json_object_object_add(o, "access_token",
+	    json_object_new_string(access));
+	json_object_object_add(o, "refresh_token",
+	    json_object_new_string(refresh));
+	json_object_object_add(o, "token_type", json_object_new_string("bearer"));
+	json_object_object_add(o, "expires_in",
+	    json_object_new_int64(cfg.access_ttl));
+	json_object_object_add(o, "user", user_public(u));
+	free_secret(access);
+	out->nostore = 1;
+	return resp_json(out, 200, o);
+}
+
+int
+login_answer(struct req *r, struct resp *out, const struct user *u)
+{
+	unsigned char	 hash[32];
+	char		*refresh, sid[37];
+	int		 rc;
+
+	refresh = token_new(hash);
+	rc = store_session_start(r->db, u->id, r->ua, r->ip, hash,
+	    cfg.refresh_ttl, sid);
+	if (rc < 0)
+		rc = resp_store_error(out, rc);
+	else
+		rc = token_answer(r, out, u, refresh);
+	free_secret(refresh);
+	return rc;
+}
+
+int
+password_check(const struct user *u, const char *pw, size_t len, int *rehash)
+{
+	int	rc;
+
+	*rehash = 0;
+	if (u == NULL) {
+		(void)pwhash_verify(&cfg.pw, dummy_hash, pw, len, rehash);
+		*rehash = 0;
+		return 0;
+	}
+	if ((rc = pwhash_verify(&cfg.pw, u->password_hash, pw, len,
+	    rehash)) == -1) {
+		/* Unusable stored hash: spend the same time, refuse. */
+		(void)pwhash_verify(&cfg.pw, dummy_hash, pw, len, rehash);
+		*rehash = 0;
+		return 0;
+	}
+	return rc;
+}

@@ -1,0 +1,129 @@
+/*
+ * Handlers: one function per endpoint, the route table and the router.
+ *
+ * A handler reads its input through lib/fields.h, calls store functions
+ * with plain C values and fills one response; it returns the HTTP status.
+ * It never writes to the FastCGI stream, never writes SQL and never
+ * speaks SMTP.  The router answers 404, 405, 413 and the table's role
+ * column (401/403) before a handler runs.
+ */
+#ifndef AUTHD_HANDLERS_H
+#define AUTHD_HANDLERS_H
+
+#include <stdint.h>
+
+#include "http.h"
+#include "store.h"
+
+#define AUTHD_VERSION	"0.1.0"
+
+typedef int (*handler_fn)(struct req *, struct resp *);
+
+struct route {
+	enum method	 method;
+	const char	*pattern;	/* "{id}" matches one path segment */
+	enum role	 role;		/* ROLE_NONE: no token needed */
+	handler_fn	 fn;
+};
+
+/* The route table, for the router and the OpenAPI consistency test. */
+extern const struct route routes[];
+extern const size_t nroutes;
+
+/*
+ * Routes one request: matches r->path against the table, checks method,
+ * body size and role, runs the handler, and sets the headers every
+ * answer carries.  The response is complete when it returns.
+ */
+void	 router_dispatch(struct req *, struct resp *);
+
+/* Per-worker start-up: the dummy hash for unknown logins, etc.  0 or -1. */
+int	 handlers_init(void);
+void	 handlers_free(void);
+/* Process start time, for /health/live. */
+extern int64_t	 started_at;
+
+/* --- common.c: shared by several handlers --- */
+
+/* UserPublic of SPEC §2 (a new object). */
+struct json_object *user_public(const struct user *);
+/* UserPublic plus is_active and deleted_at, for administration. */
+struct json_object *user_admin(const struct user *);
+/*
+ * Authenticates the Bearer access token of r and demands min role:
+ * 0 with r->user, r->claims, r->token set, else the status with the
+ * SPEC's answer in out (401, 403, or a store error).
+ */
+int	 auth_check(struct req *, struct resp *, enum role min);
+/*
+ * Answers 200 with a login-shaped body: a new access token for u and the
+ * given refresh token; sets no-store.
+ */
+int	 token_answer(struct req *, struct resp *, const struct user *,
+	    const char *refresh);
+/* Starts a session for u and answers as token_answer(). */
+int	 login_answer(struct req *, struct resp *, const struct user *);
+/* The SPEC's verification of a password against a user or the dummy hash. */
+int	 password_check(const struct user *, const char *pw, size_t len,
+	    int *rehash);
+
+/* --- throttle.c: the limits of SPEC §6, shared by all workers --- */
+
+/* Counts a registration attempt of the client address: 0, or 429/5xx in out. */
+int	 throttle_register(struct req *, struct resp *);
+/*
+ * Before a login is checked: 0, or 429 (address over its failure limit, or
+ * the account u locked; u may be NULL) or 5xx in out.
+ */
+int	 throttle_login_check(struct req *, struct resp *, const struct user *);
+/* After a failed login (u NULL for an unknown identifier). */
+void	 throttle_login_failed(struct req *, const struct user *);
+/* After a successful login: clears the account's failures. */
+void	 throttle_login_ok(struct req *, const struct user *);
+
+/* --- captcha.c --- */
+
+/* Verifies a captcha answer with CAPTCHA_SERVICE_URL: 0, or 400/503/504 in out. */
+int	 captcha_check(struct resp *, const char *id, const char *answer);
+
+/* --- verify.c --- */
+
+/* Queues the verification email for a new user (failures are logged). */
+void	 verification_queue(struct req *, const struct user *);
+
+/* --- admin.c --- */
+
+/*
+ * Creates the administrator of ADMIN_EMAIL/ADMIN_USERNAME/ADMIN_PASSWORD
+ * when they are set and no active ADMIN exists.  Run by the master at
+ * start.  0 or -1 (logged).
+ */
+int	 admin_bootstrap(void);
+
+/* --- the endpoints --- */
+int	 handle_root(struct req *, struct resp *);
+int	 handle_health_live(struct req *, struct resp *);
+int	 handle_health_ready(struct req *, struct resp *);
+int	 handle_openapi_json(struct req *, struct resp *);
+int	 handle_openapi_yaml(struct req *, struct resp *);
+int	 handle_register(struct req *, struct resp *);
+int	 handle_login(struct req *, struct resp *);
+int	 handle_refresh(struct req *, struct resp *);
+int	 handle_logout(struct req *, struct resp *);
+int	 handle_validate(struct req *, struct resp *);
+int	 handle_forgot_password(struct req *, struct resp *);
+int	 handle_reset_password(struct req *, struct resp *);
+int	 handle_verify_email(struct req *, struct resp *);
+int	 handle_resend_verification(struct req *, struct resp *);
+int	 handle_me_get(struct req *, struct resp *);
+int	 handle_me_delete(struct req *, struct resp *);
+int	 handle_me_password(struct req *, struct resp *);
+int	 handle_sessions_list(struct req *, struct resp *);
+int	 handle_session_delete(struct req *, struct resp *);
+int	 handle_test_data(struct req *, struct resp *);
+int	 handle_users_list(struct req *, struct resp *);
+int	 handle_user_get(struct req *, struct resp *);
+int	 handle_user_patch(struct req *, struct resp *);
+int	 handle_user_delete(struct req *, struct resp *);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * POST /api/v1/auth/login.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "fields.h"
+#include "handlers.h"
+#include "log.h"
+#include "pwhash.h"
+#include "util.h"
+#include "validate.h"
+
+#define IDENT_MAX	320
+#define PASSWORD_MAX	4096
+
+enum { F_LOGIN, F_USERNAME, F_NAME, F_PASSWORD, F__MAX };
+
+static const struct field fields[F__MAX] = {
+	{ "login", FT_STRING, 0, NULL, IDENT_MAX },		/* F_LOGIN */
+	{ "username", FT_STRING, 0, NULL, IDENT_MAX },		/* F_USERNAME */
+	{ "name", FT_STRING, 0, NULL, IDENT_MAX },		/* F_NAME */
+	{ "password", FT_STRING, F_REQUIRED, NULL, PASSWORD_MAX }, /* F_PASSWORD */
+};
+
+/* A phone-looking identifier: digits and separators, optional leading +. */
+static int
+phone_like(const char *s)
+{
+	int	digits = 0;
+
+	if (*s == '+')
+		s++;
+	for (; *s != '\0'; s++) {
+		if (isdigit((unsigned char)*s))
+			digits++;
+		else if (strchr(" -.()", *s) == NULL)
+			return 0;
+	}
+	return digits >= 8;
+}
+
+static char *
+lower(const char *s, size_t n)
+{
+	char	*l = xstrndup(s, n);
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		l[i] = (char)tolower((unsigned char)l[i]);
+	return l;
+}
+
+static int
+incorrect(struct resp *out)
+{
+	return resp_unauthorized(out, "Incorrect email or password");
+}
+
+/*
+ * POST /api/v1/auth/login, as an OAuth2 password form or JSON with
+ * "login", "username" or "name".  200 with a token pair; 401 for a wrong
+ * identifier or password and for inactive accounts, in the same time;
+ * 403 for an unverified email when REQUIRE_VERIFIED_EMAIL; 429 throttled.
+ */
+int
+handle_login(struct req *r, struct resp *out)
+{
+	struct fval	 v[F__MAX];
+	struct fval	*id;
+	struct user	*u = NULL;
+	struct json_object *list;
+	char		*ident = NULL, *phone = NULL, *nh;
+	int		 rc, ok, rehash;
+
+	if (!body_parse(r, out, 1, 0))
+		return out->status;
+	if (!fields_read(r, fields, F__MAX, v, out))
+		return out->status;
+	id = v[F_LOGIN].present ? &v[F_LOGIN] : v[F_USERNAME].present ?
+	    &v[F_USERNAME] : v[F_NAME].present ? &v[F_NAME] : NULL;
+	if (id == NULL) {
+		list = json_object_new_array();
+		json_object_array_add(list, err_entry("missing", "username",
+		    "Field required", json_object_get(r->json)));
+		rc = resp_422(out, list);
+		goto done;
+	}
+	if (id->len == 0 || memchr(id->s, '\0', id->len) != NULL) {
+		(void)password_check(NULL, v[F_PASSWORD].s, v[F_PASSWORD].len,
+		    &rehash);
+		rc = incorrect(out);
+		goto done;
+	}
+	if ((rc = throttle_login_check(r, out, NULL)) != 0)
+		goto done;
+	ident = lower(id->s, id->len);
+	if (phone_like(ident))
+		phone = phone_normalise(ident);
+	if ((rc = store_user_by_login(r->db, ident, phone, &u)) < 0) {
+		rc = resp_store_error(out, rc);
+		goto done;
+	}
+	if (u != NULL && (rc = throttle_login_check(r, out, u)) != 0)
+		goto done;
+	ok = password_check(u, v[F_PASSWORD].s, v[F_PASSWORD].len, &rehash);
+	if (!ok || !u->is_active || u->deleted_at != 0) {
+		throttle_login_failed(r, u);
+		rc = incorrect(out);
+		goto done;
+	}
+	throttle_login_ok(r, u);
+	if (cfg.require_verified && !u->email_verified) {
+		rc = resp_detail(out, 403, "Email not verified");
+		goto done;
+	}
+	if (rehash && (nh = pwhash_hash(&cfg.pw, v[F_PASSWORD].s,
+	    v[F_PASSWORD].len)) != NULL) {
+		if (store_user_rehash(r->db, u->id, u->password_hash, nh) < 0)
+			log_warnx("rehash of user %s failed", u->id);
+		free_secret(nh);
+	}
+	rc = login_answer(r, out, u);
+done:
+	free(ident);
+	free(phone);
+	user_free(u);
+	fvals_free(v, F__MAX);
+	return rc;
+}

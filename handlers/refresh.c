@@ -1,0 +1,51 @@
+/*
+ * POST /api/v1/auth/refresh.
+ */
+#include <stdlib.h>
+
+#include "config.h"
+#include "fields.h"
+#include "handlers.h"
+#include "util.h"
+
+enum { F_REFRESH, F__MAX };
+
+static const struct field fields[F__MAX] = {
+	{ "refresh_token", FT_STRING, F_REQUIRED, NULL, 1024 },	/* F_REFRESH */
+};
+
+/*
+ * POST /api/v1/auth/refresh {"refresh_token"}.
+ * Returns 200 with a new token pair, 401 when the token is unknown,
+ * spent, expired or revoked (a spent one past the grace window also
+ * revokes its family), 5xx on store failure.
+ */
+int
+handle_refresh(struct req *r, struct resp *out)
+{
+	struct fval	 v[F__MAX];
+	struct user	*u = NULL;
+	unsigned char	 old[32], new[32];
+	char		*tok, *refresh = NULL;
+	int		 rc;
+
+	if (!body_parse(r, out, 0, 0) || !fields_read(r, fields, F__MAX, v,
+	    out))
+		return out->status;
+	tok = xstrndup(v[F_REFRESH].s, v[F_REFRESH].len);
+	token_hash(tok, old);
+	free_secret(tok);
+	refresh = token_new(new);
+	rc = store_session_rotate(r->db, old, new, cfg.refresh_ttl,
+	    cfg.reuse_grace, &u, NULL);
+	if (rc < 0)
+		rc = resp_store_error(out, rc);
+	else if (rc == 0)
+		rc = resp_unauthorized(out, "Invalid or expired refresh token");
+	else
+		rc = token_answer(r, out, u, refresh);
+	free_secret(refresh);
+	user_free(u);
+	fvals_free(v, F__MAX);
+	return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * GET|POST /api/v1/auth/validate: the token check behind nginx's
+ * auth_request, the hottest path of the system.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "handlers.h"
+#include "util.h"
+
+/* The demanded role from ?role= or X-Require-Role; -1 unknown, 0 none. */
+static int
+demanded_role(struct req *r)
+{
+	char	*q;
+	int	 role;
+
+	q = query_get(r->query, "role");
+	if (q == NULL && r->req_role != NULL)
+		q = xstrdup(r->req_role);
+	if (q == NULL || *q == '\0') {
+		free(q);
+		return ROLE_REGULAR;
+	}
+	role = role_parse(q, 1);
+	free(q);
+	return role;
+}
+
+/*
+ * Valid token → 200 {"valid":true,"user":UserPublic,"token":{claims}}
+ * with X-User-* headers; 401 missing/invalid; 403 deactivated or below
+ * the demanded role; 400 unknown role name.  Order: token, account,
+ * generation, role.
+ */
+int
+handle_validate(struct req *r, struct resp *out)
+{
+	struct json_object	*o;
+	int			 role, rc;
+
+	if ((role = demanded_role(r)) < 0)
+		return resp_detail(out, 400, "Unknown role");
+	if ((rc = auth_check(r, out, (enum role)role)) != 0)
+		return rc;
+	o = json_object_new_object();
+	json_object_object_add(o, "valid", json_object_new_boolean(1));
+	json_object_object_add(o, "user", user_public(r->user));
+	json_object_object_add(o, "token", json_object_get(r->token));
+	resp_header(out, "X-User-Id", r->user->id);
+	resp_header(out, "X-User-Name", r->user->username);
+	resp_header(out, "X-User-Email", r->user->email);
+	resp_header(out, "X-User-Role", role_name(r->user->role));
+	return resp_json(out, 200, o);
+}

@@ -1,0 +1,612 @@
+/*
+ * Configuration from the environment and an optional .env file.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+struct config	 cfg;
+
+#define ENV_LINE_MAX	4096
+
+static int
+is_key_char(int c, int first)
+{
+	return c == '_' || isupper(c) || islower(c) || (!first && isdigit(c));
+}
+
+int
+env_line_parse(const char *line, size_t len, char **key, char **val)
+{
+	size_t		 i = 0, ks, ke, vs, ve;
+	char		 q;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i == len || line[i] == '#' || line[i] == '\r')
+		return 0;
+	if (len - i > 7 && strncmp(line + i, "export ", 7) == 0)
+		i += 7;
+	ks = i;
+	if (!is_key_char((unsigned char)line[i], 1))
+		return -1;
+	while (i < len && is_key_char((unsigned char)line[i], 0))
+		i++;
+	ke = i;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i == len || line[i] != '=')
+		return -1;
+	i++;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i < len && (line[i] == '"' || line[i] == '\'')) {
+		q = line[i++];
+		vs = i;
+		while (i < len && line[i] != q)
+			i++;
+		if (i == len)
+			return -1;
+		ve = i++;
+		while (i < len && (line[i] == ' ' || line[i] == '\t' ||
+		    line[i] == '\r'))
+			i++;
+		if (i < len && line[i] != '#')
+			return -1;
+	} else {
+		vs = i;
+		while (i < len && line[i] != '#')
+			i++;
+		ve = i;
+		while (ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t' ||
+		    line[ve - 1] == '\r'))
+			ve--;
+	}
+	if (memchr(line + vs, '\0', ve - vs) != NULL)
+		return -1;
+	*key = xstrndup(line + ks, ke - ks);
+	*val = xstrndup(line + vs, ve - vs);
+	return 1;
+}
+
+int
+env_file_load(const char *path, char *err, size_t errlen)
+{
+	FILE	*f;
+	char	*line = NULL, *key, *val;
+	size_t	 cap = 0;
+	ssize_t	 n;
+	int	 lineno = 0, rc = 0, r;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err, errlen, "AUTH_ENV_FILE: cannot open %s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		if ((r = env_line_parse(line, (size_t)n, &key, &val)) < 0) {
+			snprintf(err, errlen, "AUTH_ENV_FILE: %s line %d is "
+			    "not KEY=VALUE", path, lineno);
+			rc = -1;
+			break;
+		}
+		if (r == 0)
+			continue;
+		if (getenv(key) == NULL)
+			setenv(key, val, 0);
+		free(key);
+		free_secret(val);
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* The value of a variable, NULL when unset or empty. */
+static const char *
+env(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static char *
+env_str(const char *name, const char *def)
+{
+	const char	*v = env(name);
+
+	if (v != NULL)
+		return xstrdup(v);
+	return def != NULL ? xstrdup(def) : NULL;
+}
+
+static int
+env_long(const char *name, long def, long min, long max, long *out,
+    char *err, size_t errlen)
+{
+	const char	*v = env(name);
+	char		*end;
+	long		 l;
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	l = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v || l < min || l > max) {
+		snprintf(err, errlen, "%s: must be an integer from %ld to %ld",
+		    name, min, max);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+static int
+env_bool(const char *name, int def, int *out, char *err, size_t errlen)
+{
+	const char	*v = env(name);
+
+	if (v == NULL)
+		*out = def;
+	else if (!strcasecmp(v, "true") || !strcmp(v, "1") ||
+	    !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
+		*out = 1;
+	else if (!strcasecmp(v, "false") || !strcmp(v, "0") ||
+	    !strcasecmp(v, "no") || !strcasecmp(v, "off"))
+		*out = 0;
+	else {
+		snprintf(err, errlen, "%s: must be true or false", name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+url_ok(const char *u)
+{
+	return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
+
+static int
+mkdir_private(const char *path, char *err, size_t errlen, const char *var)
+{
+	struct stat	st;
+
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: cannot create %s: %s", var, path,
+		    strerror(errno));
+		return -1;
+	}
+	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s is not a directory", var, path);
+		return -1;
+	}
+	if ((st.st_mode & 0077) != 0 && chmod(path, 0700) == -1) {
+		snprintf(err, errlen, "%s: cannot chmod %s: %s", var, path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads at most 4 KiB of key material from a file, trailing newline dropped. */
+static int
+read_key_file(const char *path, char *err, size_t errlen, const char *var)
+{
+	char	 buf[4096];
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: cannot open %s: %s", var, path,
+		    strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n < 32) {
+		snprintf(err, errlen, "%s: the key in %s must be at least 32 "
+		    "bytes", var, path);
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return -1;
+	}
+	cfg.secret = xmalloc((size_t)n);
+	memcpy(cfg.secret, buf, (size_t)n);
+	cfg.secret_len = (size_t)n;
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
+}
+
+/*
+ * The generated key: 64 random bytes, base64url, in <state>/secret.key
+ * with mode 0600, created once (O_EXCL, so concurrent starts agree).
+ */
+static int
+load_generated_key(char *err, size_t errlen)
+{
+	unsigned char	 raw[64];
+	char		*path, *enc;
+	int		 fd, rc = -1;
+	size_t		 len;
+
+	path = xasprintf("%s/secret.key", cfg.state_dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd != -1) {
+		rand_bytes(raw, sizeof(raw));
+		enc = b64url_encode(raw, sizeof(raw));
+		len = strlen(enc);
+		if (write(fd, enc, len) != (ssize_t)len || fsync(fd) == -1) {
+			snprintf(err, errlen, "SECRET_KEY: cannot write %s: %s",
+			    path, strerror(errno));
+			close(fd);
+			unlink(path);
+			free_secret(enc);
+			goto out;
+		}
+		close(fd);
+		free_secret(enc);
+		OPENSSL_cleanse(raw, sizeof(raw));
+		log_info("generated a new secret key in %s", path);
+	} else if (errno != EEXIST) {
+		snprintf(err, errlen, "SECRET_KEY: cannot create %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = read_key_file(path, err, errlen, "SECRET_KEY");
+out:
+	free(path);
+	return rc;
+}
+
+static int
+load_secret(char *err, size_t errlen)
+{
+	const char	*v;
+
+	if ((v = env("SECRET_KEY")) != NULL) {
+		if (strlen(v) < 32) {
+			snprintf(err, errlen, "SECRET_KEY: must be at least "
+			    "32 characters");
+			return -1;
+		}
+		cfg.secret_len = strlen(v);
+		cfg.secret = xmalloc(cfg.secret_len);
+		memcpy(cfg.secret, v, cfg.secret_len);
+		return 0;
+	}
+	if ((v = env("SECRET_KEY_FILE")) != NULL)
+		return read_key_file(v, err, errlen, "SECRET_KEY_FILE");
+	return load_generated_key(err, errlen);
+}
+
+static int
+add_origin(const char *s, size_t n, char *err, size_t errlen)
+{
+	while (n > 0 && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	while (n > 0 && s[n - 1] == '/')
+		n--;
+	if (n == 0)
+		return 0;
+	if ((n >= 7 && strncmp(s, "http://", 7) == 0) ||
+	    (n >= 8 && strncmp(s, "https://", 8) == 0)) {
+		cfg.cors_origins = xrealloc(cfg.cors_origins,
+		    (cfg.ncors + 2) * sizeof(char *));
+		cfg.cors_origins[cfg.ncors++] = xstrndup(s, n);
+		cfg.cors_origins[cfg.ncors] = NULL;
+		return 0;
+	}
+	snprintf(err, errlen, "BACKEND_CORS_ORIGINS: %.*s is not an http(s) "
+	    "origin", (int)(n > 100 ? 100 : n), s);
+	return -1;
+}
+
+/* A comma list or a JSON list of origins. */
+static int
+load_cors(char *err, size_t errlen)
+{
+	const char		*v = env("BACKEND_CORS_ORIGINS"), *p, *c;
+	struct json_object	*j, *e;
+	size_t			 i;
+	int			 rc = 0;
+
+	if (v == NULL)
+		return 0;
+	while (isspace((unsigned char)*v))
+		v++;
+	if (*v == '[') {
+		if ((j = json_tokener_parse(v)) == NULL ||
+		    !json_object_is_type(j, json_type_array)) {
+			json_object_put(j);
+			snprintf(err, errlen, "BACKEND_CORS_ORIGINS: not a "
+			    "JSON list");
+			return -1;
+		}
+		for (i = 0; rc == 0 && i < json_object_array_length(j); i++) {
+			e = json_object_array_get_idx(j, i);
+			if (!json_object_is_type(e, json_type_string)) {
+				snprintf(err, errlen, "BACKEND_CORS_ORIGINS: "
+				    "entries must be strings");
+				rc = -1;
+			} else
+				rc = add_origin(json_object_get_string(e),
+				    (size_t)json_object_get_string_len(e), err,
+				    errlen);
+		}
+		json_object_put(j);
+		return rc;
+	}
+	for (p = v; rc == 0; p = c + 1) {
+		c = strchr(p, ',');
+		rc = add_origin(p, c ? (size_t)(c - p) : strlen(p), err, errlen);
+		if (c == NULL)
+			break;
+	}
+	return rc;
+}
+
+static long
+cpus(void)
+{
+	long	n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 64 ? 64 : n;
+}
+
+static int
+load_numbers(char *err, size_t errlen)
+{
+	long	v;
+
+#define NUM(name, def, min, max, dst) do {				\
+	if (env_long(name, def, min, max, &v, err, errlen) == -1)	\
+		return -1;						\
+	dst = v;							\
+} while (0)
+	NUM("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 525600, cfg.access_ttl);
+	cfg.access_ttl *= 60;
+	NUM("REFRESH_TOKEN_EXPIRE_DAYS", 7, 1, 3650, cfg.refresh_ttl);
+	cfg.refresh_ttl *= 86400;
+	NUM("RESET_TOKEN_EXPIRE_MINUTES", 15, 1, 10080, cfg.reset_ttl);
+	cfg.reset_ttl *= 60;
+	NUM("VERIFY_TOKEN_EXPIRE_HOURS", 48, 1, 8760, cfg.verify_ttl);
+	cfg.verify_ttl *= 3600;
+	NUM("REFRESH_REUSE_GRACE_SECONDS", 10, 0, 86400, cfg.reuse_grace);
+	NUM("LOGIN_MAX_FAILURES", 5, 0, 1000000, cfg.login_max_failures);
+	NUM("LOGIN_FAILURE_WINDOW_MINUTES", 15, 1, 525600,
+	    cfg.login_failure_window);
+	cfg.login_failure_window *= 60;
+	NUM("LOGIN_LOCKOUT_MINUTES", 15, 0, 525600, cfg.login_lockout);
+	cfg.login_lockout *= 60;
+	NUM("LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE", 30, 0, 1000000,
+	    cfg.login_max_fail_ip_min);
+	NUM("REGISTER_MAX_PER_IP_PER_HOUR", 10, 0, 1000000,
+	    cfg.register_max_ip_hour);
+	NUM("RESET_MAX_PER_ACCOUNT_PER_HOUR", 3, 0, 1000000,
+	    cfg.reset_max_account_hour);
+	NUM("AUTH_WORKERS", cpus(), 1, 256, cfg.workers);
+	NUM("SQLITE_BUSY_TIMEOUT_MS", 5000, 0, 600000, cfg.busy_timeout_ms);
+	NUM("ARGON2_T_COST", 2, 1, 100, cfg.pw.t_cost);
+	NUM("ARGON2_M_COST_KIB", 19456, 8, 4194304, cfg.pw.m_cost);
+	NUM("ARGON2_PARALLELISM", 1, 1, 16, cfg.pw.parallelism);
+	NUM("ARGON2_MAX_M_COST_KIB", 262144, 8, 4194304, cfg.pw.max_m_cost);
+	NUM("ARGON2_MAX_T_COST", 10, 1, 100, cfg.pw.max_t_cost);
+	NUM("MAIL_MAX_ATTEMPTS", 8, 1, 100, cfg.mail_max_attempts);
+	NUM("SMTP_PORT", 0, 0, 65535, cfg.smtp_port);
+#undef NUM
+	if (cfg.pw.m_cost > cfg.pw.max_m_cost ||
+	    cfg.pw.t_cost > cfg.pw.max_t_cost) {
+		snprintf(err, errlen, "ARGON2_M_COST_KIB: the hashing "
+		    "parameters exceed ARGON2_MAX_M_COST_KIB/ARGON2_MAX_T_COST");
+		return -1;
+	}
+	if (cfg.pw.m_cost < 8 * cfg.pw.parallelism) {
+		snprintf(err, errlen, "ARGON2_M_COST_KIB: must be at least "
+		    "8 KiB per lane");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_mail(char *err, size_t errlen)
+{
+	const char	*v;
+	char		*end;
+
+	cfg.smtp_host = env_str("SMTP_HOST", NULL);
+	cfg.smtp_user = env_str("SMTP_USER", NULL);
+	cfg.smtp_password = env_str("SMTP_PASSWORD", NULL);
+	if (env_bool("SMTP_STARTTLS", 0, &cfg.smtp_starttls, err, errlen) ||
+	    env_bool("SMTP_SSL_TLS", 0, &cfg.smtp_ssl_tls, err, errlen))
+		return -1;
+	if (cfg.smtp_starttls && cfg.smtp_ssl_tls) {
+		snprintf(err, errlen, "SMTP_SSL_TLS: cannot be combined with "
+		    "SMTP_STARTTLS");
+		return -1;
+	}
+	if (cfg.smtp_port == 0)
+		cfg.smtp_port = cfg.smtp_ssl_tls ? 465 : cfg.smtp_starttls ?
+		    587 : 25;
+	cfg.mail_transport = env_str("MAIL_TRANSPORT",
+	    cfg.smtp_host != NULL ? "smtp" : "file");
+	if (strcmp(cfg.mail_transport, "smtp") != 0 &&
+	    strcmp(cfg.mail_transport, "file") != 0) {
+		snprintf(err, errlen, "MAIL_TRANSPORT: must be smtp or file");
+		return -1;
+	}
+	if (strcmp(cfg.mail_transport, "smtp") == 0 && cfg.smtp_host == NULL) {
+		snprintf(err, errlen, "SMTP_HOST: required with "
+		    "MAIL_TRANSPORT=smtp");
+		return -1;
+	}
+	cfg.from_email = env_str("EMAILS_FROM_EMAIL", "noreply@localhost");
+	cfg.from_name = env_str("EMAILS_FROM_NAME", NULL);
+	if (strpbrk(cfg.from_email, "\r\n<>\" ") != NULL ||
+	    strchr(cfg.from_email, '@') == NULL) {
+		snprintf(err, errlen, "EMAILS_FROM_EMAIL: not an email address");
+		return -1;
+	}
+	if (cfg.from_name != NULL && strpbrk(cfg.from_name, "\r\n") != NULL) {
+		snprintf(err, errlen, "EMAILS_FROM_NAME: must be one line");
+		return -1;
+	}
+	cfg.mail_retry_scale = 1.0;
+	if ((v = env("MAIL_RETRY_SCALE")) != NULL) {
+		errno = 0;
+		cfg.mail_retry_scale = strtod(v, &end);
+		if (errno != 0 || *end != '\0' || !(cfg.mail_retry_scale > 0) ||
+		    cfg.mail_retry_scale > 100) {
+			snprintf(err, errlen, "MAIL_RETRY_SCALE: must be a "
+			    "number above 0 and at most 100");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+load_paths(char *err, size_t errlen)
+{
+	cfg.state_dir = env_str("AUTH_STATE_DIR", "./var");
+	if (mkdir_private(cfg.state_dir, err, errlen, "AUTH_STATE_DIR") == -1)
+		return -1;
+	if ((cfg.database_path = env_str("DATABASE_PATH", NULL)) == NULL)
+		cfg.database_path = xasprintf("%s/auth.db", cfg.state_dir);
+	if ((cfg.spool_dir = env_str("MAIL_SPOOL_DIR", NULL)) == NULL)
+		cfg.spool_dir = xasprintf("%s/spool", cfg.state_dir);
+	if ((cfg.outbox_dir = env_str("MAIL_OUTBOX_DIR", NULL)) == NULL)
+		cfg.outbox_dir = xasprintf("%s/outbox", cfg.state_dir);
+	if (mkdir_private(cfg.spool_dir, err, errlen, "MAIL_SPOOL_DIR") == -1)
+		return -1;
+	return 0;
+}
+
+int
+config_load(int need_secret, char *err, size_t errlen)
+{
+	const char	*v, *envfile;
+	int		 r;
+
+	config_free();
+	envfile = env("AUTH_ENV_FILE");
+	r = env_file_load(envfile ? envfile : "./.env", err, errlen);
+	if (r == -1)
+		return -1;
+	if (r == 1 && envfile != NULL) {
+		snprintf(err, errlen, "AUTH_ENV_FILE: %s does not exist",
+		    envfile);
+		return -1;
+	}
+	if (env_bool("AUTH_DEBUG", 0, &cfg.debug, err, errlen) ||
+	    load_paths(err, errlen) || load_numbers(err, errlen) ||
+	    load_mail(err, errlen) || load_cors(err, errlen) ||
+	    env_bool("REQUIRE_VERIFIED_EMAIL", 0, &cfg.require_verified, err,
+	    errlen))
+		return -1;
+	if ((v = env("SQLITE_SYNCHRONOUS")) != NULL) {
+		if (strcasecmp(v, "FULL") == 0)
+			cfg.sync_full = 1;
+		else if (strcasecmp(v, "NORMAL") != 0) {
+			snprintf(err, errlen, "SQLITE_SYNCHRONOUS: must be "
+			    "NORMAL or FULL");
+			return -1;
+		}
+	}
+	cfg.algorithm = env_str("ALGORITHM", "HS256");
+	if (strcmp(cfg.algorithm, "HS256") != 0) {
+		snprintf(err, errlen, "ALGORITHM: only HS256 is supported");
+		return -1;
+	}
+	cfg.frontend_url = env_str("FRONTEND_URL", "http://localhost:3000");
+	cfg.reset_url = env_str("RESET_PASSWORD_URL", NULL);
+	cfg.captcha_url = env_str("CAPTCHA_SERVICE_URL", NULL);
+	cfg.app_name = env_str("APP_NAME", "authd");
+	if (!url_ok(cfg.frontend_url) || strpbrk(cfg.frontend_url, "\r\n")) {
+		snprintf(err, errlen, "FRONTEND_URL: must be an http(s) URL");
+		return -1;
+	}
+	if (cfg.reset_url != NULL && (!url_ok(cfg.reset_url) ||
+	    strpbrk(cfg.reset_url, "\r\n"))) {
+		snprintf(err, errlen, "RESET_PASSWORD_URL: must be an http(s) "
+		    "URL");
+		return -1;
+	}
+	if (cfg.captcha_url != NULL && !url_ok(cfg.captcha_url)) {
+		snprintf(err, errlen, "CAPTCHA_SERVICE_URL: must be an http(s) "
+		    "URL");
+		return -1;
+	}
+	cfg.admin_email = env_str("ADMIN_EMAIL", NULL);
+	cfg.admin_username = env_str("ADMIN_USERNAME", NULL);
+	cfg.admin_password = env_str("ADMIN_PASSWORD", NULL);
+	if ((cfg.admin_email || cfg.admin_username || cfg.admin_password) &&
+	    !(cfg.admin_email && cfg.admin_username && cfg.admin_password)) {
+		snprintf(err, errlen, "ADMIN_EMAIL: ADMIN_EMAIL, "
+		    "ADMIN_USERNAME and ADMIN_PASSWORD go together");
+		return -1;
+	}
+	if (need_secret && load_secret(err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
+void
+config_free(void)
+{
+	size_t	i;
+
+	free(cfg.state_dir);
+	free(cfg.database_path);
+	free(cfg.spool_dir);
+	if (cfg.secret != NULL)
+		OPENSSL_cleanse(cfg.secret, cfg.secret_len);
+	free(cfg.secret);
+	free(cfg.algorithm);
+	free(cfg.frontend_url);
+	free(cfg.reset_url);
+	free(cfg.captcha_url);
+	free(cfg.app_name);
+	for (i = 0; i < cfg.ncors; i++)
+		free(cfg.cors_origins[i]);
+	free(cfg.cors_origins);
+	free(cfg.mail_transport);
+	free(cfg.outbox_dir);
+	free(cfg.smtp_host);
+	free(cfg.smtp_user);
+	free_secret(cfg.smtp_password);
+	free(cfg.from_email);
+	free(cfg.from_name);
+	free(cfg.admin_email);
+	free(cfg.admin_username);
+	free_secret(cfg.admin_password);
+	memset(&cfg, 0, sizeof(cfg));
+}

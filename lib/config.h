@@ -1,0 +1,93 @@
+/*
+ * Configuration of SPEC §7: the environment, optionally completed from a
+ * .env file (AUTH_ENV_FILE, default ./.env); real environment variables
+ * win.  A bad value stops the start with a message naming the variable.
+ * The loaded configuration is the one mutable global of each process.
+ */
+#ifndef AUTHD_CONFIG_H
+#define AUTHD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pwhash.h"
+
+struct config {
+	char		*state_dir;		/* AUTH_STATE_DIR */
+	char		*database_path;		/* DATABASE_PATH */
+	char		*spool_dir;		/* MAIL_SPOOL_DIR */
+	unsigned char	*secret;		/* SECRET_KEY[_FILE] or generated */
+	size_t		 secret_len;
+	char		*algorithm;		/* ALGORITHM (HS256) */
+	int64_t		 access_ttl;		/* seconds */
+	int64_t		 refresh_ttl;		/* seconds */
+	int64_t		 reset_ttl;		/* seconds */
+	int64_t		 verify_ttl;		/* seconds */
+	int64_t		 reuse_grace;		/* REFRESH_REUSE_GRACE_SECONDS */
+	char		*frontend_url;
+	char		*reset_url;		/* RESET_PASSWORD_URL or NULL */
+	char		*captcha_url;		/* CAPTCHA_SERVICE_URL or NULL */
+	char		*app_name;		/* APP_NAME */
+
+	/* §6 limits; 0 switches one off */
+	long		 login_max_failures;
+	long		 login_failure_window;	/* seconds */
+	long		 login_lockout;		/* seconds */
+	long		 login_max_fail_ip_min;
+	long		 register_max_ip_hour;
+	long		 reset_max_account_hour;
+
+	int		 require_verified;
+	int		 workers;
+	int		 sync_full;		/* SQLITE_SYNCHRONOUS=FULL */
+	int		 busy_timeout_ms;	/* SQLITE_BUSY_TIMEOUT_MS */
+	char		**cors_origins;		/* NULL-terminated */
+	size_t		 ncors;
+
+	struct pwhash_params pw;		/* ARGON2_* */
+
+	/* mail */
+	char		*mail_transport;	/* "smtp" or "file" */
+	char		*outbox_dir;
+	long		 mail_max_attempts;
+	double		 mail_retry_scale;	/* MAIL_RETRY_SCALE: 1.0 = real delays */
+	char		*smtp_host;
+	long		 smtp_port;
+	char		*smtp_user;
+	char		*smtp_password;
+	int		 smtp_starttls;
+	int		 smtp_ssl_tls;
+	char		*from_email;
+	char		*from_name;
+
+	/* first administrator */
+	char		*admin_email;
+	char		*admin_username;
+	char		*admin_password;
+
+	int		 debug;			/* AUTH_DEBUG */
+};
+
+extern struct config cfg;
+
+/*
+ * Loads the configuration into cfg.  Returns 0, or -1 with a message
+ * naming the variable in err.  need_secret: load or generate the key
+ * (the mailer does not need it).
+ */
+int	 config_load(int need_secret, char *err, size_t errlen);
+void	 config_free(void);
+
+/*
+ * Reads a .env file and sets each variable that is not already in the
+ * environment.  Returns 0, 1 when the file does not exist, -1 with err
+ * on a malformed line.  Exposed for tests and the fuzzer.
+ */
+int	 env_file_load(const char *path, char *err, size_t errlen);
+/*
+ * Parses one .env line.  Returns 1 with allocated *key and *val, 0 for a
+ * blank or comment line, -1 when malformed.
+ */
+int	 env_line_parse(const char *line, size_t len, char **key, char **val);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * Body parsing and declared fields, producing the SPEC §1 422 answers.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "fields.h"
+#include "http.h"
+#include "util.h"
+
+#define JSON_DEPTH_MAX	32
+
+struct json_object *
+err_entry(const char *type, const char *field, const char *msg,
+    struct json_object *input)
+{
+	struct json_object	*e = json_object_new_object();
+	struct json_object	*loc = json_object_new_array();
+
+	json_object_object_add(e, "type", json_object_new_string(type));
+	json_object_array_add(loc, json_object_new_string("body"));
+	if (field != NULL)
+		json_object_array_add(loc, json_object_new_string(field));
+	json_object_object_add(e, "loc", loc);
+	json_object_object_add(e, "msg", json_object_new_string(msg));
+	json_object_object_add(e, "input", input);
+	return e;
+}
+
+int
+resp_422(struct resp *out, struct json_object *list)
+{
+	struct json_object	*j = json_object_new_object();
+
+	json_object_object_add(j, "detail", list);
+	return resp_json(out, 422, j);
+}
+
+static int
+one_422(struct resp *out, struct json_object *e)
+{
+	struct json_object	*l = json_object_new_array();
+
+	json_object_array_add(l, e);
+	return resp_422(out, l);
+}
+
+/* FastAPI reads JSON when the type is absent, application/json or +json. */
+static int
+ctype_json(const char *ct)
+{
+	size_t	n;
+
+	if (ct == NULL || *ct == '\0')
+		return 1;
+	n = strcspn(ct, ";");
+	while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+		return 1;
+	return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+	    strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+static int
+ctype_form(const char *ct)
+{
+	return ct != NULL && strncasecmp(ct,
+	    "application/x-www-form-urlencoded", 33) == 0 &&
+	    (ct[33] == '\0' || ct[33] == ';' || ct[33] == ' ');
+}
+
+static struct json_object *
+parse_json(const char *s, size_t n, size_t *errpos)
+{
+	struct json_tokener	*tok;
+	struct json_object	*j;
+	size_t			 end;
+
+	if ((tok = json_tokener_new_ex(JSON_DEPTH_MAX)) == NULL)
+		abort();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	j = json_tokener_parse_ex(tok, s, (int)n);
+	end = json_tokener_get_parse_end(tok);
+	if (j != NULL) {
+		while (end < n && (s[end] == ' ' || s[end] == '\t' ||
+		    s[end] == '\n' || s[end] == '\r'))
+			end++;
+		if (end != n) {
+			json_object_put(j);
+			j = NULL;
+		}
+	}
+	json_tokener_free(tok);
+	*errpos = end > n ? n : end;
+	return j;
+}
+
+int
+body_parse(struct req *r, struct resp *out, int allow_form, int empty_ok)
+{
+	struct json_object	*j;
+	size_t			 pos;
+
+	if (r->bodylen == 0) {
+		if (empty_ok) {
+			r->json = json_object_new_object();
+			return 1;
+		}
+		one_422(out, err_entry("missing", NULL, "Field required", NULL));
+		return 0;
+	}
+	if (allow_form && ctype_form(r->ctype)) {
+		if ((r->json = form_decode(r->body, r->bodylen)) == NULL) {
+			one_422(out, err_entry("value_error", NULL,
+			    "Value error, the form body is not valid "
+			    "URL-encoded data", NULL));
+			return 0;
+		}
+		return 1;
+	}
+	if (!ctype_json(r->ctype)) {
+		one_422(out, err_entry("model_attributes_type", NULL,
+		    "Input should be a valid dictionary or object to extract "
+		    "fields from", json_object_new_string_len(r->body,
+		    (int)r->bodylen)));
+		return 0;
+	}
+	if ((j = parse_json(r->body, r->bodylen, &pos)) == NULL) {
+		struct json_object	*e = json_object_new_object();
+		struct json_object	*loc = json_object_new_array();
+
+		json_object_object_add(e, "type",
+		    json_object_new_string("json_invalid"));
+		json_object_array_add(loc, json_object_new_string("body"));
+		json_object_array_add(loc, json_object_new_int64((int64_t)pos));
+		json_object_object_add(e, "loc", loc);
+		json_object_object_add(e, "msg",
+		    json_object_new_string("JSON decode error"));
+		json_object_object_add(e, "input", json_object_new_object());
+		one_422(out, e);
+		return 0;
+	}
+	if (!json_object_is_type(j, json_type_object)) {
+		one_422(out, err_entry("model_attributes_type", NULL,
+		    "Input should be a valid dictionary or object to extract "
+		    "fields from", j));
+		return 0;
+	}
+	r->json = j;
+	return 1;
+}
+
+static struct json_object *
+field_entry(const struct field *f, struct json_object *body,
+    struct json_object *v, struct fval *fv)
+{
+	const char	*msg;
+	char		*full;
+	size_t		 max;
+	struct json_object *e;
+
+	if (v == NULL) {
+		if (!(f->flags & F_REQUIRED))
+			return NULL;
+		return err_entry("missing", f->name, "Field required",
+		    json_object_get(body));
+	}
+	switch (f->type) {
+	case FT_BOOL:
+		if (!json_object_is_type(v, json_type_boolean))
+			return err_entry("bool_type", f->name,
+			    "Input should be a valid boolean",
+			    json_object_get(v));
+		fv->present = 1;
+		fv->b = json_object_get_boolean(v);
+		return NULL;
+	case FT_INT:
+		if (!json_object_is_type(v, json_type_int))
+			return err_entry("int_type", f->name,
+			    "Input should be a valid integer",
+			    json_object_get(v));
+		fv->present = 1;
+		fv->i = json_object_get_int64(v);
+		return NULL;
+	case FT_STRING_OR_NULL:
+		if (json_object_is_type(v, json_type_null)) {
+			fv->present = fv->is_null = 1;
+			return NULL;
+		}
+		/* FALLTHROUGH */
+	case FT_STRING:
+		break;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return err_entry("string_type", f->name,
+		    "Input should be a valid string", json_object_get(v));
+	fv->s = json_object_get_string(v);
+	fv->len = (size_t)json_object_get_string_len(v);
+	max = f->maxlen ? f->maxlen : BODY_MAX;
+	if (fv->len > max) {
+		full = xasprintf("String should have at most %zu characters",
+		    max);
+		e = err_entry("string_too_long", f->name, full,
+		    json_object_get(v));
+		free(full);
+		return e;
+	}
+	if (f->check != NULL && (msg = f->check(fv->s, fv->len,
+	    &fv->norm)) != NULL) {
+		full = (f->flags & F_NOPREFIX) ? xstrdup(msg) :
+		    xasprintf("Value error, %s", msg);
+		e = err_entry("value_error", f->name, full, json_object_get(v));
+		free(full);
+		return e;
+	}
+	fv->present = 1;
+	return NULL;
+}
+
+int
+fields_read(struct req *r, const struct field *f, size_t n,
+    struct fval *vals, struct resp *out)
+{
+	struct json_object	*list = NULL, *v, *e;
+	size_t			 i;
+
+	memset(vals, 0, n * sizeof(*vals));
+	for (i = 0; i < n; i++) {
+		v = NULL;
+		if (!json_object_object_get_ex(r->json, f[i].name, &v))
+			v = NULL;
+		else if (v == NULL && f[i].type != FT_STRING_OR_NULL &&
+		    !(f[i].flags & F_REQUIRED))
+			continue;	/* an optional field sent as null */
+		else if (v == NULL && f[i].type != FT_STRING_OR_NULL) {
+			e = err_entry(f[i].type == FT_BOOL ? "bool_type" :
+			    f[i].type == FT_INT ? "int_type" : "string_type",
+			    f[i].name, f[i].type == FT_BOOL ?
+			    "Input should be a valid boolean" :
+			    f[i].type == FT_INT ?
+			    "Input should be a valid integer" :
+			    "Input should be a valid string", NULL);
+			goto add;
+		} else if (v == NULL) {
+			vals[i].present = vals[i].is_null = 1;
+			continue;
+		}
+		if ((e = field_entry(&f[i], r->json, v, &vals[i])) == NULL)
+			continue;
+add:
+		if (list == NULL)
+			list = json_object_new_array();
+		json_object_array_add(list, e);
+	}
+	if (list == NULL)
+		return 1;
+	fvals_free(vals, n);
+	resp_422(out, list);
+	return 0;
+}
+
+void
+fvals_free(struct fval *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free_secret(v[i].norm);
+		v[i].norm = NULL;
+	}
+}

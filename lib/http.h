@@ -1,0 +1,124 @@
+/*
+ * The request and response of one HTTP exchange as handlers see them,
+ * independent of FastCGI.  The worker loop copies what it needs out of
+ * the FastCGI environment into a struct req (libfcgi frees its
+ * environment at the next accept) and turns a struct resp into bytes.
+ *
+ * Ownership: everything reachable from a req or resp belongs to it and is
+ * released by req_free()/resp_free() at the end of the request.
+ */
+#ifndef AUTHD_HTTP_H
+#define AUTHD_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jwt.h"
+
+struct json_object;
+struct store;
+struct user;
+
+#define BODY_MAX	(64 * 1024)
+#define RESP_HDR_MAX	16
+
+enum method {
+	M_GET,
+	M_POST,
+	M_PUT,
+	M_PATCH,
+	M_DELETE,
+	M_OPTIONS,
+	M_HEAD,
+	M_OTHER,
+	M__MAX
+};
+
+struct req {
+	enum method	 method;
+	char		*method_s;	/* as received */
+	char		*path;		/* PATH_INFO (or DOCUMENT_URI) */
+	char		*query;		/* QUERY_STRING, never NULL */
+	char		*ctype;		/* CONTENT_TYPE, never NULL */
+	char		*authz;		/* HTTP_AUTHORIZATION or NULL */
+	char		*ip;		/* X-Real-IP else REMOTE_ADDR */
+	char		*ua;		/* User-Agent or NULL */
+	char		*reqid;		/* X-Request-Id or generated */
+	char		*origin;	/* Origin or NULL */
+	char		*req_role;	/* X-Require-Role or NULL */
+	char		*acr_method;	/* Access-Control-Request-Method */
+	char		*acr_headers;	/* Access-Control-Request-Headers */
+	char		*body;		/* NUL-terminated, may hold NULs */
+	size_t		 bodylen;
+	int		 body_too_large;
+
+	char		*params[2];	/* path parameters, from the router */
+	struct json_object *json;	/* parsed body (handlers never read it raw) */
+
+	struct store	*db;		/* this worker's store */
+	struct user	*user;		/* the caller, for authenticated routes */
+	struct jwt_claims claims;	/* the caller's verified access token */
+	struct json_object *token;	/* the caller's decoded token payload */
+	const char	*route;		/* the matched pattern, for the log */
+	int64_t		 start_ms;
+};
+
+struct resp_hdr {
+	const char	*name;		/* static */
+	char		*value;		/* owned */
+};
+
+struct resp {
+	int		 status;
+	struct json_object *body;	/* owned; NULL for no body */
+	char		*raw;		/* owned raw body instead of JSON */
+	size_t		 rawlen;
+	const char	*ctype;		/* static; default application/json */
+	struct resp_hdr	 hdrs[RESP_HDR_MAX];
+	size_t		 nhdrs;
+	int		 nostore;	/* Cache-Control: no-store, Pragma: no-cache */
+};
+
+enum method	 method_parse(const char *);
+const char	*method_name(enum method);
+
+void	 req_free(struct req *);
+void	 resp_init(struct resp *);
+void	 resp_free(struct resp *);
+
+/* Adds a header; name must be static.  Extra headers past the limit are dropped (logged). */
+void	 resp_header(struct resp *, const char *name, const char *value);
+void	 resp_headerf(struct resp *, const char *name, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Sets status and a JSON body (ownership taken); returns status. */
+int	 resp_json(struct resp *, int status, struct json_object *);
+/* {"detail": msg}; returns status. */
+int	 resp_detail(struct resp *, int status, const char *msg);
+/* 401 "Could not validate credentials" with WWW-Authenticate: Bearer. */
+int	 resp_unauthorized(struct resp *, const char *msg);
+/* Maps a store error (STORE_EBUSY, STORE_EDB, ...) to the SPEC's 503/500. */
+int	 resp_store_error(struct resp *, int rc);
+/* 429 with Retry-After. */
+int	 resp_too_many(struct resp *, long retry_after);
+/* 204, no body. */
+int	 resp_empty(struct resp *, int status);
+
+/* Value of a query parameter (decoded, allocated) or NULL. */
+char	*query_get(const char *query, const char *name);
+
+/*
+ * Decodes application/x-www-form-urlencoded bytes into a JSON object of
+ * strings (the last value of a repeated key wins).  Returns the object,
+ * or NULL when the bytes are malformed (bad %-escape, NUL byte).
+ */
+struct json_object *form_decode(const char *, size_t);
+
+/*
+ * Extracts the token from an Authorization value, tolerating what real
+ * clients send: any case of "bearer", "Bearer%20", a repeated "Bearer ",
+ * surrounding quotes and white space.  Returns an allocated token or NULL.
+ */
+char	*bearer_parse(const char *);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * The logging module: one line per event on stderr.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char	*log_name = "authd";
+static int		 log_debug_on;
+
+void
+log_init(const char *name, int debug)
+{
+	log_name = name;
+	log_debug_on = debug;
+}
+
+static void
+vlog(const char *level, const char *fmt, va_list ap, const char *err)
+{
+	char		 line[2048], ts[32];
+	struct tm	 tm;
+	time_t		 t = time(NULL);
+	int		 n;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(line, sizeof(line), "%s %s[%d] %s: ", ts, log_name,
+	    (int)getpid(), level);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (err != NULL) {
+		n = (int)strlen(line);
+		snprintf(line + n, sizeof(line) - (size_t)n, ": %s", err);
+	}
+	fprintf(stderr, "%s\n", line);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list		 ap;
+	char		 buf[128];
+	const char	*err;
+	int		 saved = errno;
+
+	err = strerror_r(saved, buf, sizeof(buf));
+	va_start(ap, fmt);
+	vlog("warning", fmt, ap, err);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog("warning", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog("info", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (!log_debug_on)
+		return;
+	va_start(ap, fmt);
+	vlog("debug", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_escape(const char *s, char *buf, size_t n)
+{
+	static const char	 hx[] = "0123456789abcdef";
+	size_t			 o = 0;
+	unsigned char		 c;
+
+	if (n == 0)
+		return;
+	for (; s != NULL && *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+			if (o + 1 >= n)
+				break;
+			buf[o++] = (char)c;
+		} else {
+			if (o + 4 >= n)
+				break;
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hx[c >> 4];
+			buf[o++] = hx[c & 15];
+		}
+	}
+	buf[o] = '\0';
+}

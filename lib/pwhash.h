@@ -1,0 +1,44 @@
+/*
+ * Password hashing: argon2id PHC strings made with libargon2, and
+ * verification of argon2id/argon2i and bcrypt ($2a$, $2b$, $2y$ through
+ * libcrypt) hashes.  Parameters of a stored argon2 hash are parsed and
+ * refused above the configured ceiling, so a crafted hash cannot make a
+ * worker allocate unbounded memory.
+ */
+#ifndef AUTHD_PWHASH_H
+#define AUTHD_PWHASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pwhash_params {
+	uint32_t	t_cost;		/* iterations */
+	uint32_t	m_cost;		/* KiB */
+	uint32_t	parallelism;
+	uint32_t	max_m_cost;	/* ceiling for verification, KiB */
+	uint32_t	max_t_cost;	/* ceiling for verification */
+};
+
+/* Returns an allocated PHC string, or NULL on failure (logged). */
+char	*pwhash_hash(const struct pwhash_params *, const char *pw, size_t len);
+
+/*
+ * Verifies pw against a stored hash.  Returns 1 match, 0 no match, -1 the
+ * stored hash is unusable (unknown scheme, malformed, over the ceiling).
+ * *rehash is set to 1 when the hash matched but is not argon2id with the
+ * current parameters (bcrypt imports, older parameters).
+ */
+int	 pwhash_verify(const struct pwhash_params *, const char *hash,
+	    const char *pw, size_t len, int *rehash);
+
+/*
+ * Parses an argon2 PHC string's variant and parameters.
+ * Returns 0 and fills the out values, -1 when malformed.
+ */
+int	 pwhash_parse_argon2(const char *hash, int *variant, uint32_t *m,
+	    uint32_t *t, uint32_t *p);
+
+/* The marker stored for deleted accounts: never matches anything. */
+#define PWHASH_UNUSABLE "!deleted"
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * The store: every SQL statement of authd behind typed functions.
+ *
+ * Conventions: lookups return <0 on error (STORE_E*), 0 not found, >0
+ * found, and allocate into an out-pointer freed by a NULL-safe _free();
+ * on failure they leave nothing allocated.  Writes run in BEGIN IMMEDIATE
+ * transactions.  Uniqueness violations come back as their own result
+ * (STORE_EEMAIL, ...) so handlers can answer 409.  Statements are
+ * prepared once per connection (on first use, SQLITE_PREPARE_PERSISTENT)
+ * and reset after every use.  A struct store is one connection and is
+ * never shared across fork().
+ */
+#ifndef AUTHD_STORE_H
+#define AUTHD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+struct store;
+
+#define STORE_EDB		(-1)	/* any other database failure */
+#define STORE_EBUSY		(-2)	/* busy past the busy timeout */
+#define STORE_EEMAIL		(-3)	/* email already held */
+#define STORE_EUSERNAME		(-4)	/* username already held */
+#define STORE_EPHONE		(-5)	/* phone already held */
+#define STORE_ELASTADMIN	(-6)	/* would remove the last active ADMIN */
+
+enum role {
+	ROLE_NONE = 0,		/* no authentication needed */
+	ROLE_REGULAR,
+	ROLE_MODERATOR,
+	ROLE_ADMIN,
+	ROLE__MAX
+};
+
+const char	*role_name(enum role);
+/* Parses a role name (exact upper case, or any case when ci); -1 when unknown. */
+int		 role_parse(const char *, int ci);
+
+struct user {
+	char		 id[37];
+	char		*email;
+	char		*username;
+	char		*phone;			/* NULL when none */
+	char		*password_hash;
+	enum role	 role;
+	int		 pro;			/* account_subscription PRO */
+	int64_t		 sub_expires;		/* 0 = null */
+	int		 email_verified;
+	int		 is_active;
+	int64_t		 token_gen;
+	int64_t		 created_at;
+	int64_t		 updated_at;
+	int64_t		 deleted_at;		/* 0 = not deleted */
+};
+
+void	 user_free(struct user *);
+
+/* --- db.c: connection, pragmas, migrations, transactions --- */
+
+/*
+ * Creates or upgrades the database at path to the newest schema (forward
+ * only, tracked by PRAGMA user_version, in one BEGIN IMMEDIATE so two
+ * processes starting at once agree).  Creates the file 0600.  Returns 0 or
+ * -1 (logged).  Run by the master before forking.
+ */
+int	 store_migrate(const char *path);
+/* Opens a connection with the pragmas of ARCHITECTURE.md.  Returns 0 or -1 (logged). */
+int	 store_open(const char *path, struct store **);
+void	 store_close(struct store *);
+/* 1 when the database answers a trivial query, else 0. */
+int	 store_ready(struct store *);
+/* The schema the migrations produce, for the schema test: allocated SQL text. */
+char	*store_schema_dump(struct store *);
+
+/* --- user.c --- */
+
+struct user_new {
+	const char	*email;		/* normalised */
+	const char	*username;
+	const char	*phone;		/* normalised or NULL */
+	const char	*password_hash;
+	enum role	 role;
+	int		 email_verified;
+};
+
+/*
+ * Inserts a user.  Returns 1 and the new user in *out, or STORE_EEMAIL,
+ * STORE_EUSERNAME, STORE_EPHONE (email first when both clash), or an error.
+ */
+int	 store_user_create(struct store *, const struct user_new *, struct user **out);
+/* By id (any state). */
+int	 store_user_by_id(struct store *, const char *id, struct user **);
+/* By lower-cased email (any state). */
+int	 store_user_by_email(struct store *, const char *email, struct user **);
+/*
+ * By login identifier: the lower-cased email, the username
+ * (case-insensitive), or the normalised phone (may be NULL).
+ */
+int	 store_user_by_login(struct store *, const char *ident, const char *phone,
+	    struct user **);
+/* 1 when the username is free (case-insensitive), 0 taken, <0 error. */
+int	 store_username_free(struct store *, const char *);
+/* 1 when the email is free, 0 taken, <0 error. */
+int	 store_email_taken(struct store *, const char *);
+/* Replaces a hash after a successful login with an outdated one (only if unchanged). */
+int	 store_user_rehash(struct store *, const char *id, const char *old, const char *new);
+/*
+ * Sets a new password hash, increments the token generation and revokes
+ * every session of the user, in one transaction.  Returns 1, 0 when the
+ * user is gone or inactive, <0 error.  *gen receives the new generation.
+ */
+int	 store_user_set_password(struct store *, const char *id, const char *hash,
+	    int64_t *gen);
+/* True when at least one active ADMIN exists: 1/0, <0 error. */
+int	 store_admin_exists(struct store *);
+
+/* --- session.c: sessions (token families) and refresh tokens --- */
+
+/*
+ * Starts a session for user_id with the refresh token whose hash is
+ * given.  Writes the session id to sid (37 bytes).  Returns 1 or <0.
+ */
+int	 store_session_start(struct store *, const char *user_id, const char *ua,
+	    const char *ip, const unsigned char hash[32], int64_t ttl, char *sid);
+/*
+ * Rotates a refresh token: spends old_hash and stores new_hash in the same
+ * session, in one transaction.  Returns 1 with the session's user in *u,
+ * 0 when the token is unknown, spent, expired or revoked, or its user is
+ * inactive (a spent token presented more than grace seconds after its
+ * rotation revokes the whole session), <0 error.
+ */
+int	 store_session_rotate(struct store *, const unsigned char old_hash[32],
+	    const unsigned char new_hash[32], int64_t ttl, int64_t grace,
+	    struct user **u, char *sid);
+/*
+ * Logout: revokes the session holding this refresh token; with all, every
+ * session of that token's user and the token generation is incremented.
+ * Returns 1 when a live session was found, 0 when not, <0 error.
+ */
+int	 store_session_logout(struct store *, const unsigned char hash[32], int all);
+/*
+ * Revokes every session of a user and increments the token generation.
+ * Returns 1, 0 no such user, <0 error.
+ */
+int	 store_user_revoke_all(struct store *, const char *user_id);
+/* Lists the live sessions of a user as a JSON array in *out. */
+int	 store_sessions_list(struct store *, const char *user_id,
+	    struct json_object **out);
+/* Revokes one session of the user: 1, 0 not found (or not theirs), <0. */
+int	 store_session_revoke(struct store *, const char *user_id, const char *sid);
+
+/* --- token.c: single-use mail tokens (reset, verify) --- */
+
+/* Stores a token hash of kind "reset" or "verify" for a user. 1 or <0. */
+int	 store_token_create(struct store *, const char *user_id, const char *kind,
+	    const unsigned char hash[32], int64_t ttl);
+/*
+ * Resets a password with a reset token: marks it used, voids the user's
+ * other reset tokens, sets the hash, increments the generation and
+ * revokes every session, in one transaction.  1 done, 0 token unknown,
+ * used or expired (or the user inactive), <0 error.
+ */
+int	 store_token_reset_password(struct store *, const unsigned char hash[32],
+	    const char *pwhash);
+/* Verifies an email with a verify token: 1 done, 0 bad token, <0 error. */
+int	 store_token_verify_email(struct store *, const unsigned char hash[32]);
+/* Tokens of a kind created for a user since a time: count or <0. */
+int	 store_token_count_since(struct store *, const char *user_id, const char *kind,
+	    int64_t since);
+
+/* --- throttle.c: counters shared by all workers --- */
+
+/* Records one event. 1 or <0.  Prunes old rows now and then. */
+int	 store_throttle_add(struct store *, const char *bucket, const char *key);
+/* Events in bucket/key since a time: count or <0; *oldest receives the oldest one's time. */
+int	 store_throttle_count(struct store *, const char *bucket, const char *key,
+	    int64_t since, int64_t *oldest);
+/* Clears a bucket/key (a successful login clears the account's failures). */
+int	 store_throttle_clear(struct store *, const char *bucket, const char *key);
+/* Lockout: sets until; returns 1 or <0. */
+int	 store_lockout_set(struct store *, const char *user_id, int64_t until);
+/* Lockout end time in *until when locked now: 1 locked, 0 not, <0 error. */
+int	 store_lockout_get(struct store *, const char *user_id, int64_t *until);
+int	 store_lockout_clear(struct store *, const char *user_id);
+
+/* --- admin.c: administration --- */
+
+struct user_patch {
+	int		 set_role;
+	enum role	 role;
+	int		 set_pro;
+	int		 pro;
+	int		 set_sub_expires;
+	int64_t		 sub_expires;		/* 0 = null */
+	int		 set_active;
+	int		 active;
+};
+
+/* Lists users matching q (substring of email or username, may be NULL). */
+int	 store_users_list(struct store *, const char *q, long limit, long offset,
+	    struct user ***items, size_t *n, long *total);
+void	 users_free(struct user **, size_t n);
+/*
+ * Applies a patch in one transaction; deactivation revokes the user's
+ * sessions and increments the generation; STORE_ELASTADMIN when it would
+ * leave no active ADMIN.  1 with the updated user in *out, 0 not found.
+ */
+int	 store_user_patch(struct store *, const char *id, const struct user_patch *,
+	    struct user **out);
+/*
+ * Soft delete with anonymisation (SPEC §4), revoking every session.
+ * 1 done, 0 not found or already deleted, STORE_ELASTADMIN, <0 error.
+ */
+int	 store_user_delete(struct store *, const char *id);
+
+#endif
