@@ -310,7 +310,8 @@ bearer_parse(const char *h)
 			}
 		}
 	} while (changed && p < e);
-	if (p >= e || e - p > 8192)
+	if (p >= e || e - p > 8192 || (e - p == 6 &&
+	    strncasecmp(p, "bearer", 6) == 0))
 		return NULL;
 	for (const char *c = p; c < e; c++)
 		if (*c <= ' ' || *c == '"' || *c == '\'' || *c == 0x7f)

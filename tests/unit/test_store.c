@@ -1,0 +1,208 @@
+/*
+ * Unit tests of the store on fresh databases: the migrations build
+ * exactly schema.sql, uniqueness maps to its own results, and refresh
+ * rotation, reuse detection and revocation behave.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "config.h"
+#include "store.h"
+#include "util.h"
+#include "t.h"
+
+static char	dir[] = "/tmp/authd-store-XXXXXX";
+
+/* Columns and indexes of every table, as text, for comparing two schemas. */
+static char *
+shape(const char *path)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*s, *c;
+	char		*out = xstrdup(""), *n, *q;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return out;
+	sqlite3_prepare_v2(db, "SELECT type, name, tbl_name FROM sqlite_master "
+	    "WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name", -1, &s, NULL);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		n = xasprintf("%s%s %s on %s\n", out, sqlite3_column_text(s, 0),
+		    sqlite3_column_text(s, 1), sqlite3_column_text(s, 2));
+		free(out);
+		out = n;
+		q = xasprintf("PRAGMA %s(\"%s\")",
+		    strcmp((const char *)sqlite3_column_text(s, 0), "table") ?
+		    "index_xinfo" : "table_xinfo", sqlite3_column_text(s, 1));
+		sqlite3_prepare_v2(db, q, -1, &c, NULL);
+		free(q);
+		while (sqlite3_step(c) == SQLITE_ROW) {
+			n = xasprintf("%s  %s %s %s %s %s\n", out,
+			    sqlite3_column_text(c, 0), sqlite3_column_text(c, 1),
+			    sqlite3_column_text(c, 2), sqlite3_column_text(c, 3),
+			    sqlite3_column_text(c, 4));
+			free(out);
+			out = n;
+		}
+		sqlite3_finalize(c);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return out;
+}
+
+static void
+test_schema(void)
+{
+	char	*a, *b, *p1, *p2, *sql = NULL, *cmd;
+	FILE	*f;
+	size_t	 cap = 0;
+	sqlite3	*db;
+	ssize_t	 n;
+
+	p1 = xasprintf("%s/migrated.db", dir);
+	p2 = xasprintf("%s/schema.db", dir);
+	T_OK(store_migrate(p1) == 0, "migrations apply");
+	T_OK(store_migrate(p1) == 0, "a second run is a no-op");
+	f = fopen("schema.sql", "r");
+	T_OK(f != NULL, "schema.sql readable (run from the repo root)");
+	if (f != NULL) {
+		n = getdelim(&sql, &cap, '\0', f);
+		fclose(f);
+		T_OK(n > 0, "schema.sql not empty");
+		sqlite3_open(p2, &db);
+		T_OK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
+		    "schema.sql builds");
+		sqlite3_close(db);
+	}
+	a = shape(p1);
+	b = shape(p2);
+	T_OK(strlen(a) > 100, "schema shape read");
+	T_OK(strcmp(a, b) == 0, "migrations == schema.sql:\n%s\n---\n%s", a, b);
+	cmd = xasprintf("stat -c %%a %s | grep -qx 600", p1);
+	T_OK(system(cmd) == 0, "database file is 0600");
+	free(cmd);
+	free(a);
+	free(b);
+	free(sql);
+	free(p1);
+	free(p2);
+}
+
+static struct user *
+mkuser(struct store *st, const char *email, const char *name,
+    const char *phone, int *rc)
+{
+	struct user_new	 n;
+	struct user	*u = NULL;
+
+	memset(&n, 0, sizeof(n));
+	n.email = email;
+	n.username = name;
+	n.phone = phone;
+	n.password_hash = "$argon2id$x";
+	n.role = ROLE_REGULAR;
+	*rc = store_user_create(st, &n, &u);
+	return u;
+}
+
+static void
+test_users(struct store *st)
+{
+	struct user	*u, *v;
+	int		 rc;
+	int64_t		 gen = -1;
+
+	u = mkuser(st, "a@example.com", "Alice", "+48123456789", &rc);
+	T_OK(rc == 1 && u != NULL, "create");
+	T_OK(u != NULL && u->role == ROLE_REGULAR && u->is_active &&
+	    u->token_gen == 0, "defaults");
+	v = mkuser(st, "a@example.com", "other", NULL, &rc);
+	T_OK(rc == STORE_EEMAIL && v == NULL, "email taken: %d", rc);
+	v = mkuser(st, "b@example.com", "ALICE", NULL, &rc);
+	T_OK(rc == STORE_EUSERNAME, "username taken case-insensitively: %d",
+	    rc);
+	v = mkuser(st, "a@example.com", "alice", NULL, &rc);
+	T_OK(rc == STORE_EEMAIL, "both taken: email wins: %d", rc);
+	v = mkuser(st, "c@example.com", "carol", "+48123456789", &rc);
+	T_OK(rc == STORE_EPHONE, "phone taken: %d", rc);
+	T_OK(store_username_free(st, "aLiCe") == 0, "name not free");
+	T_OK(store_username_free(st, "alice1") == 1, "name free");
+	T_OK(store_user_by_login(st, "alice", NULL, &v) == 1 && v != NULL &&
+	    strcmp(v->id, u->id) == 0, "login by username");
+	user_free(v);
+	T_OK(store_user_by_login(st, "a@example.com", NULL, &v) == 1,
+	    "login by email");
+	user_free(v);
+	T_OK(store_user_by_login(st, "+48123456789", "+48123456789", &v) == 1,
+	    "login by phone");
+	user_free(v);
+	T_OK(store_user_by_login(st, "nobody", NULL, &v) == 0 && v == NULL,
+	    "unknown login");
+	T_OK(store_user_set_password(st, u->id, "$argon2id$y", &gen) == 1 &&
+	    gen == 1, "set password bumps the generation");
+	user_free(u);
+}
+
+static void
+test_sessions(struct store *st)
+{
+	struct user	*u, *r = NULL;
+	unsigned char	 h1[32], h2[32], h3[32], h4[32];
+	char		*t, sid[37];
+	int		 rc;
+
+	u = mkuser(st, "s@example.com", "sam", NULL, &rc);
+	T_OK(rc == 1, "user for sessions");
+	t = token_new(h1);
+	free(t);
+	t = token_new(h2);
+	free(t);
+	t = token_new(h3);
+	free(t);
+	t = token_new(h4);
+	free(t);
+	T_OK(store_session_start(st, u->id, "ua", "127.0.0.1", h1, 3600,
+	    sid) == 1, "session start");
+	T_OK(store_session_rotate(st, h1, h2, 3600, 1, &r, NULL) == 1 &&
+	    r != NULL && strcmp(r->id, u->id) == 0, "rotate");
+	user_free(r);
+	T_OK(store_session_rotate(st, h1, h3, 3600, 1, &r, NULL) == 0 &&
+	    r == NULL, "spent token refused within the grace window");
+	T_OK(store_session_rotate(st, h2, h3, 3600, 1, &r, NULL) == 1,
+	    "the family lives on after a reuse within grace");
+	user_free(r);
+	sleep(2);
+	T_OK(store_session_rotate(st, h1, h4, 3600, 1, &r, NULL) == 0,
+	    "spent token refused after grace");
+	T_OK(store_session_rotate(st, h3, h4, 3600, 1, &r, NULL) == 0,
+	    "reuse after grace revoked the family");
+	T_OK(store_session_logout(st, h3, 0) == 0, "logout of a dead session");
+	user_free(u);
+}
+
+int
+main(void)
+{
+	struct store	*st;
+	char		*p;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	cfg.busy_timeout_ms = 1000;
+	test_schema();
+	p = xasprintf("%s/t.db", dir);
+	T_OK(store_migrate(p) == 0 && store_open(p, &st) == 0, "open");
+	test_users(st);
+	test_sessions(st);
+	store_close(st);
+	free(p);
+	p = xasprintf("rm -rf %s", dir);
+	if (system(p) != 0)
+		fprintf(stderr, "cleanup failed\n");
+	free(p);
+	return t_done("store");
+}
