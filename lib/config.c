@@ -414,7 +414,7 @@ load_numbers(char *err, size_t errlen)
 	    cfg.reset_max_account_hour);
 	NUM("AUTH_WORKERS", cpus(), 1, 256, cfg.workers);
 	NUM("SQLITE_BUSY_TIMEOUT_MS", 5000, 0, 600000, cfg.busy_timeout_ms);
-	NUM("ARGON2_T_COST", 2, 1, 100, cfg.pw.t_cost);
+	NUM("ARGON2_T_COST", 5, 1, 100, cfg.pw.t_cost);
 	NUM("ARGON2_M_COST_KIB", 19456, 8, 4194304, cfg.pw.m_cost);
 	NUM("ARGON2_PARALLELISM", 1, 1, 16, cfg.pw.parallelism);
 	NUM("ARGON2_MAX_M_COST_KIB", 262144, 8, 4194304, cfg.pw.max_m_cost);

@@ -1,0 +1,352 @@
+/*
+ * HS256 JSON Web Tokens (RFC 7519, compact JWS of RFC 7515) made and
+ * checked with OpenSSL's HMAC-SHA256 and json-c.
+ *
+ * Verification authenticates before it interprets: the token is split
+ * and its characters checked, then the HMAC over "header.payload" is
+ * recomputed and compared in constant time, and only then are the
+ * header and the claims decoded and parsed.  Without the key nobody
+ * reaches the JSON parser.  The header must still say alg "HS256" so
+ * that a token made for another algorithm is never taken for ours.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "jwt.h"
+#include "log.h"
+#include "util.h"
+
+#define JWT_MAX_LEN	8192	/* longest token looked at, bytes */
+#define JWT_MAX_DEPTH	8	/* JSON nesting accepted in header/claims */
+#define JWT_MAC_LEN	32	/* HMAC-SHA256 */
+#define JWT_SIG_B64LEN	43	/* base64url of 32 bytes, no padding */
+
+static const char jwt_header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+
+/*
+ * HMAC-SHA256 of data with key into mac.  OpenSSL treats a NULL key as
+ * "no key given", so an empty key is passed as a real empty buffer.
+ * Returns 0, or -1 when OpenSSL fails or the key is empty or too long.
+ */
+static int
+jwt_hmac(const unsigned char *key, size_t keylen, const void *data,
+    size_t n, unsigned char mac[JWT_MAC_LEN])
+{
+	unsigned int	 maclen = 0;
+
+	if (key == NULL || keylen == 0 || keylen > 65536)
+		return -1;
+	if (HMAC(EVP_sha256(), key, (int)keylen, data, n, mac,
+	    &maclen) == NULL || maclen != JWT_MAC_LEN)
+		return -1;
+	return 0;
+}
+
+/* The base64url alphabet, no padding. */
+static int
+jwt_b64char(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+}
+
+static int
+jwt_b64ok(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0 || n % 4 == 1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!jwt_b64char((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * Decodes one base64url part and parses it as a JSON object: strict
+ * syntax, valid UTF-8, bounded depth, nothing after the object, no NUL
+ * byte in the text.  Returns the object (caller puts it) or NULL.
+ */
+static struct json_object *
+jwt_part_obj(const char *s, size_t n)
+{
+	struct json_tokener	*tk;
+	struct json_object	*o = NULL;
+	unsigned char		*buf;
+	size_t			 len;
+
+	if (b64url_decode(s, n, &buf, &len) == -1)
+		return NULL;
+	if (len == 0 || len > JWT_MAX_LEN || memchr(buf, '\0', len) != NULL)
+		goto done;
+	if ((tk = json_tokener_new_ex(JWT_MAX_DEPTH)) == NULL)
+		goto done;
+	json_tokener_set_flags(tk, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tk, (const char *)buf, (int)len);
+	if (o != NULL && (json_tokener_get_error(tk) != json_tokener_success ||
+	    json_tokener_get_parse_end(tk) != len ||
+	    !json_object_is_type(o, json_type_object))) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tk);
+done:
+	free(buf);
+	return o;
+}
+
+/*
+ * Copies the string member k of o into dst (size dstsz).  A member of
+ * another type, one holding a NUL byte or one that does not fit (no
+ * silent truncation) is refused: -1.  A required member must be present
+ * and non-empty; an absent optional one gives 0 and leaves dst alone.
+ * Returns 0 on success.
+ */
+static int
+jwt_str(struct json_object *o, const char *k, int required, char *dst,
+    size_t dstsz)
+{
+	struct json_object	*v;
+	const char		*s;
+	int			 n;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return required ? -1 : 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	s = json_object_get_string(v);
+	n = json_object_get_string_len(v);
+	if (s == NULL || n < 0 || (n == 0 && required) ||
+	    (size_t)n >= dstsz || memchr(s, '\0', (size_t)n) != NULL)
+		return -1;
+	memcpy(dst, s, (size_t)n);
+	dst[n] = '\0';
+	return 0;
+}
+
+/*
+ * Reads the integer member k of o into *dst, same rules as jwt_str():
+ * only a JSON integer is taken (not 1.0, not "1").  json-c clamps a
+ * number outside int64 to INT64_MAX or INT64_MIN, so both limits are
+ * refused rather than read as "expires never".
+ */
+static int
+jwt_int(struct json_object *o, const char *k, int required, int64_t *dst)
+{
+	struct json_object	*v;
+	int64_t			 n;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return required ? -1 : 0;
+	if (!json_object_is_type(v, json_type_int))
+		return -1;
+	n = json_object_get_int64(v);
+	if (n == INT64_MAX || n == INT64_MIN)
+		return -1;
+	*dst = n;
+	return 0;
+}
+
+/*
+ * Checks the protected header: alg exactly "HS256", typ (optional) a
+ * string "JWT" in any case, and no "crit" since we understand no
+ * extension (RFC 7515 4.1.11).
+ */
+static int
+jwt_header_ok(struct json_object *h)
+{
+	struct json_object	*v;
+	const char		*s;
+
+	if (!json_object_object_get_ex(h, "alg", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    json_object_get_string_len(v) != 5 ||
+	    memcmp(json_object_get_string(v), "HS256", 5) != 0)
+		return 0;
+	if (json_object_object_get_ex(h, "typ", &v)) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) != 3)
+			return 0;
+		s = json_object_get_string(v);
+		if (strncasecmp(s, "JWT", 3) != 0)
+			return 0;
+	}
+	if (json_object_object_get_ex(h, "crit", NULL))
+		return 0;
+	return 1;
+}
+
+/*
+ * Builds the claims object of c.  The fixed-size fields are read up to
+ * their size even if a caller forgot the terminating NUL.
+ */
+static struct json_object *
+jwt_claims_obj(const struct jwt_claims *c)
+{
+	struct json_object	*o;
+
+	o = json_object_new_object();
+	if (o == NULL)
+		return NULL;
+#define JWT_ADDSTR(f) json_object_object_add(o, #f,			\
+	json_object_new_string_len(c->f, (int)strnlen(c->f, sizeof(c->f))))
+	JWT_ADDSTR(sub);
+	JWT_ADDSTR(type);
+	json_object_object_add(o, "iat", json_object_new_int64(c->iat));
+	json_object_object_add(o, "exp", json_object_new_int64(c->exp));
+	JWT_ADDSTR(jti);
+	JWT_ADDSTR(role);
+	JWT_ADDSTR(username);
+	json_object_object_add(o, "gen", json_object_new_int64(c->gen));
+#undef JWT_ADDSTR
+	return o;
+}
+
+/*
+ * Signs the claims of c as a compact JWT: base64url (no padding) of the
+ * header {"alg":"HS256","typ":"JWT"}, of the claims sub, type, iat, exp,
+ * jti, role, username, gen in that order (integers as JSON integers),
+ * and of their HMAC-SHA256 with key.
+ * Returns the token, allocated (caller frees), or NULL when the key is
+ * empty or OpenSSL/json-c fail (logged).
+ */
+char *
+jwt_sign(const struct jwt_claims *c, const unsigned char *key, size_t keylen)
+{
+	struct json_object	*o;
+	const char		*js;
+	size_t			 jslen;
+	unsigned char		 mac[JWT_MAC_LEN];
+	char			*h64, *p64, *s64, *input, *tok = NULL;
+
+	if (c == NULL || (o = jwt_claims_obj(c)) == NULL) {
+		log_warnx("jwt_sign: json-c failed");
+		return NULL;
+	}
+	js = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &jslen);
+	if (js == NULL) {
+		json_object_put(o);
+		log_warnx("jwt_sign: json-c failed");
+		return NULL;
+	}
+	h64 = b64url_encode(jwt_header, sizeof(jwt_header) - 1);
+	p64 = b64url_encode(js, jslen);
+	json_object_put(o);
+	input = xasprintf("%s.%s", h64, p64);
+	if (jwt_hmac(key, keylen, input, strlen(input), mac) == -1) {
+		log_warnx("jwt_sign: HMAC failed (key length %zu)", keylen);
+		goto done;
+	}
+	s64 = b64url_encode(mac, sizeof(mac));
+	tok = xasprintf("%s.%s", input, s64);
+	free(s64);
+done:
+	OPENSSL_cleanse(mac, sizeof(mac));
+	free(input);
+	free(h64);
+	free(p64);
+	return tok;
+}
+
+/*
+ * Verifies the compact JWT tok (len bytes, not necessarily
+ * NUL-terminated): at most 8 KiB, exactly three non-empty base64url
+ * parts, a signature equal in constant time to HMAC-SHA256 with key of
+ * "header.payload", a header that is an object with alg "HS256", and
+ * claims that are an object with an integer exp > now, type "access",
+ * a string sub and an integer gen; jti, role and username are taken when
+ * they are strings that fit their fields, iat when an integer, and a
+ * nbf, if any, must be an integer <= now.
+ * Returns 0 and fills c (when non-NULL) on success; if payload is
+ * non-NULL it then receives the claims object, which the caller puts.
+ * Returns -1 on any failure, leaving c and *payload untouched.
+ */
+int
+jwt_verify(const char *tok, size_t len, const unsigned char *key,
+    size_t keylen, int64_t now, struct jwt_claims *c,
+    struct json_object **payload)
+{
+	struct json_object	*h = NULL, *p = NULL;
+	struct jwt_claims	 cl;
+	const char		*d1, *d2;
+	unsigned char		 mac[JWT_MAC_LEN];
+	char			*want = NULL;
+	size_t			 hlen, plen, slen;
+	int64_t			 nbf;
+	int			 rc = -1;
+
+	if (tok == NULL || len == 0 || len > JWT_MAX_LEN)
+		return -1;
+	if ((d1 = memchr(tok, '.', len)) == NULL)
+		return -1;
+	hlen = (size_t)(d1 - tok);
+	if ((d2 = memchr(d1 + 1, '.', len - hlen - 1)) == NULL)
+		return -1;
+	plen = (size_t)(d2 - d1 - 1);
+	slen = len - hlen - plen - 2;
+	if (memchr(d2 + 1, '.', slen) != NULL)
+		return -1;
+	if (!jwt_b64ok(tok, hlen) || !jwt_b64ok(d1 + 1, plen) ||
+	    slen != JWT_SIG_B64LEN || !jwt_b64ok(d2 + 1, slen))
+		return -1;
+
+	/*
+	 * The expected signature is compared as its canonical base64url
+	 * text, so a signature with non-zero padding bits (another
+	 * spelling of the same bytes) is refused too.
+	 */
+	if (jwt_hmac(key, keylen, tok, hlen + 1 + plen, mac) == -1)
+		goto done;
+	want = b64url_encode(mac, sizeof(mac));
+	if (!ct_eq(want, strlen(want), d2 + 1, slen))
+		goto done;
+
+	if ((h = jwt_part_obj(tok, hlen)) == NULL || !jwt_header_ok(h))
+		goto done;
+	if ((p = jwt_part_obj(d1 + 1, plen)) == NULL)
+		goto done;
+
+	memset(&cl, 0, sizeof(cl));
+	if (jwt_int(p, "exp", 1, &cl.exp) == -1 || cl.exp <= now)
+		goto done;
+	nbf = now;
+	if (jwt_int(p, "nbf", 0, &nbf) == -1 || nbf > now)
+		goto done;
+	if (jwt_str(p, "type", 1, cl.type, sizeof(cl.type)) == -1 ||
+	    strcmp(cl.type, "access") != 0)
+		goto done;
+	if (jwt_str(p, "sub", 1, cl.sub, sizeof(cl.sub)) == -1 ||
+	    jwt_int(p, "gen", 1, &cl.gen) == -1 ||
+	    jwt_int(p, "iat", 0, &cl.iat) == -1 ||
+	    jwt_str(p, "jti", 0, cl.jti, sizeof(cl.jti)) == -1 ||
+	    jwt_str(p, "role", 0, cl.role, sizeof(cl.role)) == -1 ||
+	    jwt_str(p, "username", 0, cl.username,
+	    sizeof(cl.username)) == -1)
+		goto done;
+
+	if (c != NULL)
+		*c = cl;
+	if (payload != NULL) {
+		*payload = p;
+		p = NULL;
+	}
+	rc = 0;
+done:
+	OPENSSL_cleanse(mac, sizeof(mac));
+	if (want != NULL) {
+		OPENSSL_cleanse(want, strlen(want));
+		free(want);
+	}
+	json_object_put(h);
+	json_object_put(p);
+	return rc;
+}
