@@ -60,6 +60,8 @@ store/migrations.inc: $(MIGRATIONS) store/embed.sh
 
 store/db.o: store/migrations.inc
 
+mail/render.o: CFLAGS += -DMAIL_TEMPLATE_FALLBACK=\"$(SHAREDIR)/templates\"
+
 %.o: %.c $(wildcard lib/*.h store/*.h handlers/*.h mail/*.h)
 	$(CC) $(CFLAGS) -c -o $@ $<
 

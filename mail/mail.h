@@ -4,7 +4,8 @@
  *
  * Spool layout (all under cfg.spool_dir, one filesystem):
  *   tmp/ being written, new/ waiting, cur/ claimed by the mailer,
- *   retry/ waiting for the next attempt, failed/ given up, sent/ history.
+ *   retry/ waiting for the next attempt, failed/ given up.  (No sent/
+ *   history: a sent message still holds a live link, so it is removed.)
  * A message is one JSON file named <id>.json:
  *   {"id":"<uuid>","template":"reset_password","to":"a@b.c",
  *    "values":{"link":"...",...},"created":<unix>,"attempts":0,
