@@ -468,16 +468,25 @@ stop_all(struct worker *w, int n, const sigset_t *set)
 static void
 reload(struct worker *w, int n, int lfd, pid_t master, const sigset_t *set)
 {
-	char	 err[256];
-	pid_t	 old;
-	int	 i, retired;
-	int64_t	 deadline;
+	struct config	 prev = cfg, next;
+	char		 err[256];
+	pid_t		 old;
+	int		 i, retired;
+	int64_t		 deadline;
 
+	/* Load into a fresh cfg; on failure put the running one back. */
+	memset(&cfg, 0, sizeof(cfg));
 	if (config_load(1, err, sizeof(err)) == -1) {
+		config_free();
+		cfg = prev;
 		log_warnx("reload refused, keeping the running "
 		    "configuration: %s", err);
 		return;
 	}
+	next = cfg;
+	cfg = prev;
+	config_free();
+	cfg = next;
 	log_info("reloading %d workers", n);
 	for (i = 0; i < n; i++) {
 		if ((old = w[i].pid) == 0)

@@ -21,7 +21,27 @@
 
 struct config	 cfg;
 
-#define ENV_LINE_MAX	4096
+/*
+ * The variables a .env file put into the environment, so that a reload
+ * (SIGHUP) reads the file afresh instead of taking its old values for
+ * real environment variables.
+ */
+static char	**file_keys;
+static size_t	  nfile_keys;
+
+static void
+file_keys_forget(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nfile_keys; i++) {
+		unsetenv(file_keys[i]);
+		free(file_keys[i]);
+	}
+	free(file_keys);
+	file_keys = NULL;
+	nfile_keys = 0;
+}
 
 static int
 is_key_char(int c, int first)
@@ -111,8 +131,12 @@ env_file_load(const char *path, char *err, size_t errlen)
 		}
 		if (r == 0)
 			continue;
-		if (getenv(key) == NULL)
-			setenv(key, val, 0);
+		if (getenv(key) == NULL && setenv(key, val, 0) == 0) {
+			file_keys = xrealloc(file_keys, (nfile_keys + 1) *
+			    sizeof(char *));
+			file_keys[nfile_keys++] = key;
+			key = NULL;
+		}
 		free(key);
 		free_secret(val);
 	}
@@ -517,6 +541,7 @@ config_load(int need_secret, char *err, size_t errlen)
 	int		 r;
 
 	config_free();
+	file_keys_forget();
 	envfile = env("AUTH_ENV_FILE");
 	r = env_file_load(envfile ? envfile : "./.env", err, errlen);
 	if (r == -1)
