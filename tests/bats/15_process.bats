@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+#
+# The process model: the master replaces dead workers, reloads on SIGHUP,
+# drains on SIGTERM; --listen for development.  Hashing is made slow here
+# (about half a second) so a login can be caught in flight.
+
+load helpers
+
+setup_file() {
+	export ARGON2_T_COST=40 ARGON2_MAX_T_COST=100
+	start_stack
+}
+
+teardown_file() {
+	stop_stack
+}
+
+@test "a worker killed with SIGKILL is replaced within a second, under traffic" {
+	local codes=$BATS_TEST_TMPDIR/codes pid
+	wait_for_workers 2 5
+	( end=$((SECONDS + 3)); while [ $SECONDS -lt $end ]; do
+		curl -s -o /dev/null -w '%{http_code}\n' "$BASE/health/live"
+	done >"$codes" ) &
+	pid=$!
+	sleep 0.5
+	kill_worker KILL
+	wait_for_workers 2 1
+	wait "$pid"
+	echo "requests: $(wc -l <"$codes"); answers: $(sort "$codes" | uniq -c)"
+	[ "$(wc -l <"$codes")" -gt 20 ]
+	# Only a request the killed worker had in hand may have been lost.
+	[ "$(grep -vc '^200$' "$codes")" -le 1 ]
+	api GET /health/live
+	assert_status 200
+	grep -q "killed by signal 9" "$STACK_AUTH_LOG"
+}
+
+@test "SIGHUP replaces every worker, one by one, with the reloaded .env" {
+	local old
+	old=$(worker_pids | sort)
+	[ "$(grep -c . <<<"$old")" -eq 2 ]
+	echo "ACCESS_TOKEN_EXPIRE_MINUTES=5" >"$AUTH_ENV_FILE"
+	reload_authd
+	_none_of_old() {
+		local now
+		now=$(worker_pids | sort)
+		[ "$(grep -c . <<<"$now")" -eq 2 ] && [ -z "$(comm -12 <(echo "$old") <(echo "$now"))" ]
+	}
+	wait_until 15 _none_of_old
+	new_user
+	api POST /api/v1/auth/login "{\"login\":\"$USER_EMAIL\",\"password\":\"$USER_PASSWORD\"}"
+	assert_status 200
+	assert_json_eq .expires_in 300
+	: >"$AUTH_ENV_FILE"
+	old=$(worker_pids | sort)
+	reload_authd
+	wait_until 15 _none_of_old
+}
+
+@test "a bad configuration on SIGHUP is refused and the workers keep serving" {
+	local old
+	old=$(worker_pids | sort)
+	echo "ACCESS_TOKEN_EXPIRE_MINUTES=soon" >"$AUTH_ENV_FILE"
+	reload_authd
+	wait_until 5 grep -q "reload refused" "$STACK_AUTH_LOG"
+	grep "reload refused" "$STACK_AUTH_LOG" | grep -q ACCESS_TOKEN_EXPIRE_MINUTES
+	[ "$(worker_pids | sort)" = "$old" ]
+	api GET /health/ready
+	assert_status 200
+	: >"$AUTH_ENV_FILE"
+}
+
+@test "auth.fcgi --listen opens its own socket and exits 0 on SIGTERM" {
+	local sock=$BATS_TEST_TMPDIR/dev.sock pid rc=0
+	DATABASE_PATH=$BATS_TEST_TMPDIR/dev.db AUTH_WORKERS=1 \
+	    "$AUTHD_BIN" --listen "$sock" 2>"$BATS_TEST_TMPDIR/dev.log" &
+	pid=$!
+	wait_until 5 test -S "$sock"
+	[ "$(stat -c %a "$sock")" = 660 ]
+	wait_until 5 grep -q "starting 1 workers" "$BATS_TEST_TMPDIR/dev.log"
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	cat "$BATS_TEST_TMPDIR/dev.log"
+	[ "$rc" -eq 0 ]
+	grep -q "stopped" "$BATS_TEST_TMPDIR/dev.log"
+}
+
+@test "a bad configuration value stops the start with a message naming the variable" {
+	run env ACCESS_TOKEN_EXPIRE_MINUTES=-3 "$AUTHD_BIN" --check
+	[ "$status" -ne 0 ]
+	[[ $output == *ACCESS_TOKEN_EXPIRE_MINUTES* ]]
+	run env SECRET_KEY=short "$AUTHD_BIN" --check
+	[ "$status" -ne 0 ]
+	[[ $output == *SECRET_KEY* ]]
+	run env BACKEND_CORS_ORIGINS='[1,2' "$AUTHD_BIN" --check
+	[ "$status" -ne 0 ]
+	[[ $output == *BACKEND_CORS_ORIGINS* ]]
+	run env REQUIRE_VERIFIED_EMAIL=maybe "$AUTHD_BIN" --check
+	[ "$status" -ne 0 ]
+	[[ $output == *REQUIRE_VERIFIED_EMAIL* ]]
+	run "$AUTHD_BIN" --check
+	[ "$status" -eq 0 ]
+}
+
+@test "without SECRET_KEY a key is generated once into the state directory, mode 0600" {
+	local dir=$BATS_TEST_TMPDIR/keystate
+	run env -u SECRET_KEY AUTH_STATE_DIR="$dir" DATABASE_PATH="$dir/a.db" "$AUTHD_BIN" --check
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %a "$dir/secret.key")" = 600 ]
+	[ "$(stat -c %a "$dir")" = 700 ]
+	local k1
+	k1=$(sha256sum <"$dir/secret.key")
+	run env -u SECRET_KEY AUTH_STATE_DIR="$dir" DATABASE_PATH="$dir/a.db" "$AUTHD_BIN" --check
+	[ "$status" -eq 0 ]
+	[ "$(sha256sum <"$dir/secret.key")" = "$k1" ]
+}
+
+@test "SIGTERM lets an in-flight request finish, then the master stops" {
+	new_user
+	local out=$BATS_TEST_TMPDIR/inflight pid
+	curl -s -o "$out.body" -w '%{http_code}' -H 'Content-Type: application/json' \
+	    -d "{\"login\":\"$USER_EMAIL\",\"password\":\"$USER_PASSWORD\"}" \
+	    "$BASE/api/v1/auth/login" >"$out" &
+	pid=$!
+	sleep 0.15
+	kill -TERM "$STACK_AUTH_PID"
+	wait "$pid"
+	[ "$(cat "$out")" = 200 ]
+	grep -q access_token "$out.body"
+	wait_until 10 bash -c "! kill -0 $STACK_AUTH_PID 2>/dev/null"
+	grep -q "stopping: draining" "$STACK_AUTH_LOG"
+	grep -q "stopped" "$STACK_AUTH_LOG"
+	start_authd
+	api GET /health/live
+	assert_status 200
+}
