@@ -102,8 +102,9 @@ install: all
 	install -m 0644 schema.sql $(DESTDIR)$(SHAREDIR)/
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(SHAREDIR)/migrations/
 	install -m 0644 mail/templates/* $(DESTDIR)$(SHAREDIR)/templates/
-	install -m 0644 nginx/authd.conf $(DESTDIR)$(SHAREDIR)/nginx/
-	install -m 0644 spawn/supervisord.conf spawn/*.service \
+	install -m 0644 nginx/authd.conf nginx/authd-upstream.conf \
+	    $(DESTDIR)$(SHAREDIR)/nginx/
+	install -m 0644 spawn/supervisord.conf spawn/*.service spawn/authd.socket \
 	    $(DESTDIR)$(SHAREDIR)/spawn/
 	install -m 0755 spawn/authd-spawn $(DESTDIR)$(BINDIR)/
 

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -280,6 +281,11 @@ worker_main(int lfd)
 	struct resp	 out;
 	sigset_t	 none;
 
+	/*
+	 * Large blocks (the argon2 buffer above all) come from mmap and go
+	 * back to the system when freed, so a worker's RSS stays small.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	memset(&sa, 0, sizeof(sa));

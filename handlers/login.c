@@ -27,17 +27,20 @@ static const struct field fields[F__MAX] = {
 	{ "password", FT_STRING, F_REQUIRED, NULL, PASSWORD_MAX }, /* F_PASSWORD */
 };
 
-/* A phone-looking identifier: digits and separators, optional leading +. */
+/*
+ * A phone-looking identifier: digits and the separators the phone
+ * normalisation drops, with at most one '+' before the first digit.
+ */
 static int
 phone_like(const char *s)
 {
-	int	digits = 0;
+	int	digits = 0, plus = 0;
 
-	if (*s == '+')
-		s++;
 	for (; *s != '\0'; s++) {
 		if (isdigit((unsigned char)*s))
 			digits++;
+		else if (*s == '+' && digits == 0 && plus++ == 0)
+			continue;
 		else if (strchr(" -.()", *s) == NULL)
 			return 0;
 	}

@@ -1,0 +1,403 @@
+# shellcheck shell=bash
+#
+# tests/bats/helpers.bash: the throwaway stack and small assertions for the
+# bats integration tests. In a .bats file:
+#
+#     load helpers
+#     setup_file()    { export STACK_CAPTCHA=1; start_stack; }
+#     teardown_file() { stop_stack; }
+#
+#     @test "login with a wrong password is refused" {
+#         api POST /api/v1/auth/login '{"login":"nobody@example.com","password":"x1x1x1"}'
+#         assert_status 401
+#         assert_json_eq .detail "Incorrect email or password"
+#     }
+#
+# start_stack understands (set and export them before calling it):
+#   AUTH_WORKERS=2        workers of the pool
+#   STACK_MAILER=auto|0|1 run ./auth-mailer (auto: when it is built)
+#   STACK_SMTP=1          tests/smtp_sink.py as the mail server
+#                         (MAIL_TRANSPORT=smtp; STACK_MAIL_DIR,
+#                         STACK_SMTP_FAIL_FILE, STACK_SMTP_ARGS)
+#   STACK_CAPTCHA=1       tests/captcha_stub.py (CAPTCHA_SERVICE_URL,
+#                         STACK_CAPTCHA_LOG)
+#   STACK_SPAWN_MODE=single  spawn-fcgi -F AUTH_WORKERS of auth.fcgi --single
+#   STACK_AUTHD_PREFIX="valgrind -q"  run auth.fcgi under a tool
+#   STACK_READY_TIMEOUT=10  seconds to wait for GET /health/live
+#   STACK_KEEP=1          keep the stack's directory (logs) after the file
+#   any SPEC §7 variable (LOGIN_MAX_FAILURES=3, ...): passed to the app.
+# The per-address limits REGISTER_MAX_PER_IP_PER_HOUR and
+# LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE default to 0 (off) here, because
+# every test request comes from 127.0.0.1; a file testing them sets them.
+#
+# Exported for the tests: BASE, STACK_DIR, STACK_DB (= DATABASE_PATH),
+# STACK_AUTH_LOG, STACK_MAILER_LOG, STACK_NGINX_ERROR_LOG,
+# STACK_NGINX_ACCESS_LOG, STACK_AUTH_PID (the master), STACK_NGINX_PID,
+# STACK_MAILER_PID, STACK_SMTP_PORT, STACK_MAIL_DIR, STACK_CAPTCHA_LOG,
+# SECRET_KEY, MAIL_OUTBOX_DIR, MAIL_SPOOL_DIR, ... (see spawn/stack.sh).
+#
+# Never call a bare `wait` in a test: the stack's daemons may be children
+# of the shell; wait for the pids you started.
+
+HELPERS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=spawn/stack.sh source-path=SCRIPTDIR/../..
+source "$HELPERS_REPO/spawn/stack.sh"
+
+PY=/usr/bin/python3
+
+# ---------------------------------------------------------------------------
+# The stack
+
+# start_stack: a fresh stack in a new temporary directory (see the top of
+# this file). Fails with the logs printed when it does not come up.
+start_stack() {
+	local parent=${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}
+	STACK_DIR=$(mktemp -d "$parent/stack.XXXXXX") || return 1
+	# Everything the stack writes lives in STACK_DIR, whatever the
+	# developer's shell has exported.
+	unset STACK_RUN_DIR STACK_LOG_DIR STACK_PORT STACK_APP_CWD \
+	    STACK_SOCKET STACK_MAIL_DIR STACK_SMTP_PORT STACK_CAPTCHA_PORT \
+	    CAPTCHA_SERVICE_URL SMTP_HOST SMTP_PORT SMTP_USER SMTP_PASSWORD \
+	    SECRET_KEY_FILE MAIL_TRANSPORT
+	export STACK_DIR
+	export AUTH_STATE_DIR=$STACK_DIR/state
+	export DATABASE_PATH=$AUTH_STATE_DIR/auth.db
+	export MAIL_SPOOL_DIR=$AUTH_STATE_DIR/spool
+	export MAIL_OUTBOX_DIR=$AUTH_STATE_DIR/outbox
+	export AUTH_ENV_FILE=$STACK_DIR/empty.env
+	: >"$AUTH_ENV_FILE"
+	export AUTH_WORKERS=${AUTH_WORKERS:-2}
+	export SECRET_KEY=${SECRET_KEY:-$("$PY" -c 'import secrets; print(secrets.token_hex(32))')}
+	export REGISTER_MAX_PER_IP_PER_HOUR=${REGISTER_MAX_PER_IP_PER_HOUR:-0}
+	export LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE=${LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE:-0}
+	if ! stack_start; then
+		echo "start_stack: the stack did not start (logs above)" >&2
+		return 1
+	fi
+}
+
+# stop_stack: stop everything start_stack started; fails when a process
+# survived. Removes the stack's directory unless STACK_KEEP=1 (bats also
+# removes BATS_FILE_TMPDIR itself).
+stop_stack() {
+	local rc=0
+	[[ -n ${STACK_DIR:-} ]] || return 0
+	stack_stop || rc=1
+	if [[ $rc -ne 0 || ${STACK_KEEP:-0} == 1 ]]; then
+		echo "stop_stack: stack kept in $STACK_DIR" >&2
+	else
+		rm -rf "$STACK_DIR"
+	fi
+	return "$rc"
+}
+
+# The pids of the master's workers, one a line.
+worker_pids() {
+	pgrep -P "$STACK_AUTH_PID" || true
+}
+
+# kill_worker [SIGNAL]: send SIGNAL (default KILL) to one worker; its pid
+# goes into KILLED_WORKER.
+kill_worker() {
+	KILLED_WORKER=$(worker_pids | head -n 1)
+	if [[ -z $KILLED_WORKER ]]; then
+		echo "kill_worker: no worker under master $STACK_AUTH_PID" >&2
+		return 1
+	fi
+	kill "-${1:-KILL}" "$KILLED_WORKER"
+}
+
+# wait_for_workers N [SECONDS]: until the master has N workers, none of
+# them KILLED_WORKER.
+wait_for_workers() {
+	local want=$1 secs=${2:-5}
+	wait_until "$secs" _have_workers "$want"
+}
+
+_have_workers() {
+	local pids
+	pids=$(worker_pids)
+	[[ $(grep -c . <<<"$pids") -eq $1 ]] || return 1
+	[[ -z ${KILLED_WORKER:-} ]] || ! grep -qx "$KILLED_WORKER" <<<"$pids"
+}
+
+# reload_authd: SIGHUP to the master (workers replaced one by one).
+reload_authd() {
+	kill -HUP "$STACK_AUTH_PID"
+}
+
+# stop_authd [SIGNAL] / start_authd: the whole pool (spawn-fcgi and
+# auth.fcgi, also in STACK_SPAWN_MODE=single), for tests of draining, of
+# nginx answering while it is down, or of a restart with other settings
+# (VAR=value start_authd).
+stop_authd() {
+	local rc=0
+	stack_stop_one authd "${1:-TERM}" 10 || rc=1
+	# STACK_SPAWN_MODE=single: the workers spawn-fcgi -F left behind.
+	stack_stop_single_workers || rc=1
+	return "$rc"
+}
+
+start_authd() {
+	stack_start_authd && stack_wait_ready "${STACK_READY_TIMEOUT:-10}"
+}
+
+stop_mailer() {
+	stack_stop_one mailer "${1:-TERM}" 10
+}
+
+start_mailer() {
+	STACK_MAILER=1 stack_start_mailer
+}
+
+restart_mailer() {
+	stop_mailer TERM && start_mailer
+}
+
+# wait_until SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds;
+# fails after SECONDS.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@"; do
+		if (( SECONDS >= deadline )); then
+			echo "wait_until: '$*' still failing after the deadline" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# Print the logs of the stack (call from a failing test to see why).
+dump_logs() {
+	stack_dump_logs
+}
+
+# ---------------------------------------------------------------------------
+# HTTP
+
+# api METHOD PATH [BODY [CURL ARGS...]]: one request through nginx. BODY,
+# when not empty, is sent as is with Content-Type API_CONTENT_TYPE (default
+# application/json). Sets status (the HTTP code, 000 when none came), body,
+# and API_HEADERS (the file holding the response headers).
+api() {
+	local method=$1 path=$2 data=${3-} out
+	shift 2
+	if [[ $# -gt 0 ]]; then
+		shift
+	fi
+	out=${BATS_TEST_TMPDIR:-$STACK_DIR}
+	API_BODY=$out/api-body
+	API_HEADERS=$out/api-headers
+	local -a args=(-s -o "$API_BODY" -D "$API_HEADERS" -w '%{http_code}'
+	    --max-time "${API_TIMEOUT:-30}")
+	if [[ $method == HEAD ]]; then
+		args+=(-I)
+	else
+		args+=(-X "$method")
+	fi
+	if [[ -n $data ]]; then
+		args+=(-H "Content-Type: ${API_CONTENT_TYPE:-application/json}"
+		    --data-binary @-)
+	fi
+	: >"$API_BODY"
+	: >"$API_HEADERS"
+	status=$(printf '%s' "$data" | curl "${args[@]}" "$@" "$BASE$path") || true
+	body=$(cat "$API_BODY")
+	export API_BODY API_HEADERS
+}
+
+# api_bearer TOKEN METHOD PATH [BODY [CURL ARGS...]]
+api_bearer() {
+	local token=$1
+	shift
+	api "$1" "$2" "${3-}" -H "Authorization: Bearer $token" "${@:4}"
+}
+
+# api_form METHOD PATH FORMBODY [CURL ARGS...]: an urlencoded form.
+api_form() {
+	API_CONTENT_TYPE=application/x-www-form-urlencoded api "$@"
+}
+
+# raw_request BYTES: send BYTES (printf %b escapes: \r\n) as they are over
+# one TCP connection to nginx and parse what comes back like api does
+# (status, body, API_HEADERS). For requests curl refuses to make.
+raw_request() {
+	local out=${BATS_TEST_TMPDIR:-$STACK_DIR}
+	API_BODY=$out/api-body
+	API_HEADERS=$out/api-headers
+	status=$(printf '%b' "$1" | "$PY" -c '
+import socket, sys
+req = sys.stdin.buffer.read()
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(req)
+s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    try:
+        chunk = s.recv(65536)
+    except socket.timeout:
+        break
+    if not chunk:
+        break
+    data += chunk
+head, _, rest = data.partition(b"\r\n\r\n")
+open(sys.argv[2], "wb").write(head + b"\r\n")
+open(sys.argv[3], "wb").write(rest)
+line = head.split(b"\r\n", 1)[0].split()
+print(line[1].decode() if len(line) > 1 else "000")
+' "$STACK_PORT" "$API_HEADERS" "$API_BODY") || status=000
+	body=$(cat "$API_BODY")
+	export API_BODY API_HEADERS
+}
+
+# header_value NAME: the value of a header of the last response (the last
+# one if repeated), without CR; fails when absent.
+header_value() {
+	local v
+	v=$(tr -d '\r' <"$API_HEADERS" |
+	    awk -v n="$1" 'BEGIN { n = tolower(n) }
+	        /^HTTP\// { found = 0; v = "" }
+	        { i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) {
+	              v = substr($0, i + 1); sub(/^[ \t]+/, "", v); found = 1; last = v } }
+	        END { if (found) print last; else exit 1 }') || return 1
+	printf '%s\n' "$v"
+}
+
+# header_count NAME: how many times the last response carries NAME.
+header_count() {
+	tr -d '\r' <"$API_HEADERS" |
+	    awk -v n="$1" 'BEGIN { n = tolower(n); c = 0 }
+	        /^HTTP\// { c = 0 }
+	        { i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) c++ }
+	        END { print c }'
+}
+
+# ---------------------------------------------------------------------------
+# JSON (no jq: /usr/bin/python3)
+
+# json_get PATH [JSON]: print the value at PATH (".user.id",
+# ".detail[0].loc[1]", "." for the whole) of JSON (default: $body).
+# Strings print raw, everything else as compact JSON (true, null, 3,
+# {"a":1}). Fails when the path does not exist or the text is not JSON.
+json_get() {
+	local doc
+	if [[ $# -ge 2 ]]; then doc=$2; else doc=${body-}; fi
+	"$PY" -c '
+import json, re, sys
+path = sys.argv[1]
+try:
+    v = json.loads(sys.stdin.read())
+except ValueError as e:
+    sys.exit("json_get: not JSON (%s)" % e)
+for key, idx in re.findall(r"\.([^.\[\]]+)|\[(-?\d+)\]", path):
+    try:
+        v = v[int(idx)] if idx else v[key]
+    except (KeyError, IndexError, TypeError):
+        sys.exit("json_get: no %s in the document" % path)
+if isinstance(v, str):
+    print(v)
+else:
+    print(json.dumps(v, separators=(",", ":"), ensure_ascii=False))
+' "$1" <<<"$doc"
+}
+
+# json_len PATH [JSON]: number of elements of the array or object at PATH.
+json_len() {
+	local v
+	v=$(json_get "$@") || return 1
+	"$PY" -c 'import json, sys; print(len(json.loads(sys.stdin.read())))' <<<"$v"
+}
+
+# ---------------------------------------------------------------------------
+# Assertions: print what was expected and what came, and fail.
+
+_fail() {
+	{
+		printf '%s\n' "$@"
+		printf 'status: %s\nbody: %s\n' "${status-}" "${body-}"
+	} >&2
+	return 1
+}
+
+# assert_status CODE
+assert_status() {
+	[[ ${status-} == "$1" ]] || _fail "expected status $1, got ${status-}"
+}
+
+# assert_json_eq PATH EXPECTED: the value at PATH prints as EXPECTED (see
+# json_get: strings raw, the rest as compact JSON).
+assert_json_eq() {
+	local got
+	got=$(json_get "$1") || _fail "no $1 in the body" || return 1
+	[[ $got == "$2" ]] || _fail "expected $1 = $2" "got      $1 = $got"
+}
+
+# assert_json_match PATH REGEX (bash =~)
+assert_json_match() {
+	local got
+	got=$(json_get "$1") || _fail "no $1 in the body" || return 1
+	[[ $got =~ $2 ]] || _fail "expected $1 to match $2" "got $got"
+}
+
+# assert_json_has PATH / assert_json_absent PATH
+assert_json_has() {
+	json_get "$1" >/dev/null 2>&1 || _fail "expected $1 in the body"
+}
+
+assert_json_absent() {
+	! json_get "$1" >/dev/null 2>&1 || _fail "expected no $1 in the body"
+}
+
+# assert_body_json EXPECTED: the body equals EXPECTED as JSON (key order and
+# spacing do not matter).
+assert_body_json() {
+	"$PY" -c '
+import json, sys
+a, b = sys.argv[1], sys.argv[2]
+try:
+    sys.exit(0 if json.loads(a) == json.loads(b) else 1)
+except ValueError:
+    sys.exit(1)
+' "${body-}" "$1" || _fail "expected body $1"
+}
+
+# assert_header NAME [VALUE]: the header is present (with VALUE).
+assert_header() {
+	local v
+	v=$(header_value "$1") || _fail "expected a $1 header" || return 1
+	if [[ $# -ge 2 ]]; then
+		[[ $v == "$2" ]] || _fail "expected $1: $2" "got      $1: $v"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# Accounts
+
+# unique_name [PREFIX]: a fresh valid username (letters, digits, _).
+unique_name() {
+	printf '%s%s\n' "${1:-u}" "$("$PY" -c 'import secrets; print(secrets.token_hex(5))')"
+}
+
+# shellcheck disable=SC2034 # USER_*, ACCESS_TOKEN...: outputs for the tests
+# new_user [PASSWORD]: register a fresh user and log in. Sets USER_EMAIL,
+# USER_NAME, USER_PASSWORD, USER_ID, ACCESS_TOKEN, REFRESH_TOKEN.
+new_user() {
+	USER_NAME=$(unique_name u)
+	USER_EMAIL=$USER_NAME@example.com
+	USER_PASSWORD=${1:-secret123}
+	api POST /api/v1/auth/register \
+	    "{\"email\":\"$USER_EMAIL\",\"username\":\"$USER_NAME\",\"password\":\"$USER_PASSWORD\"}"
+	assert_status 201 || return 1
+	USER_ID=$(json_get .id)
+	login_user "$USER_EMAIL" "$USER_PASSWORD"
+}
+
+# shellcheck disable=SC2034
+# login_user LOGIN PASSWORD: JSON login; sets ACCESS_TOKEN, REFRESH_TOKEN.
+login_user() {
+	api POST /api/v1/auth/login "{\"login\":\"$1\",\"password\":\"$2\"}"
+	assert_status 200 || return 1
+	ACCESS_TOKEN=$(json_get .access_token)
+	REFRESH_TOKEN=$(json_get .refresh_token)
+}
