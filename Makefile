@@ -60,6 +60,11 @@ store/migrations.inc: $(MIGRATIONS) store/embed.sh
 
 store/db.o: store/migrations.inc
 
+handlers/openapi.inc: handlers/openapi.json handlers/embed_openapi.sh
+	sh handlers/embed_openapi.sh handlers/openapi.json > $@.tmp && mv $@.tmp $@
+
+handlers/openapi.o: handlers/openapi.inc
+
 mail/render.o: CFLAGS += -DMAIL_TEMPLATE_FALLBACK=\"$(SHAREDIR)/templates\"
 
 %.o: %.c $(wildcard lib/*.h store/*.h handlers/*.h mail/*.h)
@@ -115,7 +120,7 @@ uninstall:
 
 clean:
 	rm -f auth.fcgi auth-mailer *.o lib/*.o store/*.o handlers/*.o \
-	    mail/*.o store/migrations.inc $(UNIT_BINS)
+	    mail/*.o store/migrations.inc handlers/openapi.inc $(UNIT_BINS)
 	rm -rf tests/fuzz/build
 
 .PHONY: all units deps run test sanitize fuzz bench install uninstall clean

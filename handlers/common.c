@@ -39,6 +39,7 @@ handlers_free(void)
 {
 	free(dummy_hash);
 	dummy_hash = NULL;
+	captcha_free();
 }
 
 static struct json_object *

@@ -85,6 +85,8 @@ void	 throttle_login_ok(struct req *, const struct user *);
 
 /* Verifies a captcha answer with CAPTCHA_SERVICE_URL: 0, or 400/503/504 in out. */
 int	 captcha_check(struct resp *, const char *id, const char *answer);
+/* Releases the per-worker handle. */
+void	 captcha_free(void);
 
 /* --- verify.c --- */
 

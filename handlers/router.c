@@ -162,8 +162,9 @@ route(struct req *r, struct resp *out)
 		allow_list(r->path, allow, sizeof(allow));
 		if (allow[0] == '\0')
 			return resp_detail(out, 404, "Not Found");
+		/* With no CORS origins configured there is no preflight. */
 		if (r->method == M_OPTIONS && r->acr_method != NULL &&
-		    r->origin != NULL)
+		    r->origin != NULL && cfg.ncors > 0)
 			return preflight(r, out, allow);
 		resp_header(out, "Allow", allow);
 		return resp_detail(out, 405, "Method Not Allowed");
@@ -189,8 +190,10 @@ router_dispatch(struct req *r, struct resp *out)
 	if ((o = cors_origin(r)) != NULL) {
 		resp_header(out, "Access-Control-Allow-Origin", o);
 		resp_header(out, "Access-Control-Allow-Credentials", "true");
-		resp_header(out, "Vary", "Origin");
 	}
+	/* Every answer depends on Origin once CORS is on: tell caches. */
+	if (cfg.ncors > 0)
+		resp_header(out, "Vary", "Origin");
 	log_escape(r->route ? r->route : r->path, path, sizeof(path));
 	log_escape(r->ip, ip, sizeof(ip));
 	log_info("req=%s ip=%s %s %s status=%d ms=%lld user=%s",

@@ -10,6 +10,10 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 	    missing="$missing $p"
 done
+# The OpenAPI test runs a validator from the npm registry: it needs npm,
+# which may come from Debian or from elsewhere (nodesource), so look for
+# the command rather than the package.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"
 SUDO=""

@@ -1,0 +1,104 @@
+/*
+ * The caller's own account: DELETE /api/v1/users/me and
+ * POST /api/v1/users/me/password.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "fields.h"
+#include "handlers.h"
+#include "log.h"
+#include "pwhash.h"
+#include "util.h"
+#include "validate.h"
+
+#define PASSWORD_MAX	4096
+
+enum { F_CURRENT, F_NEW, F__MAX };
+
+static const char *
+check_password(const char *s, size_t n, char **norm)
+{
+	(void)norm;
+	return validate_password(s, n);
+}
+
+static const struct field pw_fields[F__MAX] = {
+	{ "current_password", FT_STRING, F_REQUIRED, NULL, PASSWORD_MAX },	/* F_CURRENT */
+	{ "new_password", FT_STRING, F_REQUIRED, check_password, PASSWORD_MAX },	/* F_NEW */
+};
+
+/*
+ * DELETE /api/v1/users/me: the soft delete of SPEC §4 (anonymisation,
+ * every session revoked, older access tokens refused).  204; 409 when
+ * the caller is the last active ADMIN; 5xx on store failure.
+ */
+int
+handle_me_delete(struct req *r, struct resp *out)
+{
+	int	rc;
+
+	rc = store_user_delete(r->db, r->user->id);
+	if (rc == STORE_ELASTADMIN)
+		return resp_detail(out, 409,
+		    "Cannot remove the last administrator");
+	if (rc < 0)
+		return resp_store_error(out, rc);
+	/* 0: deleted by someone else since auth_check; the outcome stands. */
+	log_info("user %s deleted their account", r->user->id);
+	return resp_empty(out, 204);
+}
+
+/*
+ * POST /api/v1/users/me/password {"current_password","new_password"}.
+ * 200 with a fresh token pair: every session, the caller's included, is
+ * revoked and the token generation moves on, so only the new pair works.
+ * 400 on a wrong current password (counted like a failed login, so a
+ * stolen access token is no password oracle); 422 when the new password
+ * breaks the rules of SPEC §3; 429 when throttled; 5xx on failure.
+ */
+int
+handle_me_password(struct req *r, struct resp *out)
+{
+	struct fval	 v[F__MAX];
+	char		*hash = NULL;
+	int64_t		 gen;
+	int		 rc, rehash;
+
+	if (!body_parse(r, out, 0, 0))
+		return out->status;
+	if (!fields_read(r, pw_fields, F__MAX, v, out))
+		return out->status;
+	if ((rc = throttle_login_check(r, out, r->user)) != 0)
+		goto done;
+	if (!password_check(r->user, v[F_CURRENT].s, v[F_CURRENT].len,
+	    &rehash)) {
+		throttle_login_failed(r, r->user);
+		rc = resp_detail(out, 400, "Incorrect current password");
+		goto done;
+	}
+	throttle_login_ok(r, r->user);
+	if ((hash = pwhash_hash(&cfg.pw, v[F_NEW].s, v[F_NEW].len)) == NULL) {
+		rc = resp_detail(out, 500, "Internal Server Error");
+		goto done;
+	}
+	if ((rc = store_user_set_password(r->db, r->user->id, hash,
+	    &gen)) < 0) {
+		rc = resp_store_error(out, rc);
+		goto done;
+	}
+	if (rc == 0) {
+		/* Deactivated or deleted since auth_check. */
+		rc = resp_detail(out, 403, "User account is deactivated or "
+		    "deleted");
+		goto done;
+	}
+	log_info("user %s changed their password", r->user->id);
+	r->user->token_gen = gen;
+	rc = login_answer(r, out, r->user);
+done:
+	free_secret(hash);
+	fvals_free(v, F__MAX);
+	return rc;
+}
