@@ -96,29 +96,36 @@ request_id(FCGX_Request *rq)
 	return xstrdup(id);
 }
 
-/* Reads the body, at most BODY_MAX bytes; a longer one is drained and flagged. */
+/*
+ * Reads the body: CONTENT_LENGTH bytes when that is at most BODY_MAX (the
+ * buffer fits the body, so a GET allocates next to nothing), else up to
+ * BODY_MAX.  Anything beyond is drained and flags the body as too large.
+ */
 static void
 read_body(FCGX_Request *rq, struct req *r)
 {
 	const char	*cl = FCGX_GetParam("CONTENT_LENGTH", rq->envp);
 	char		 scratch[4096];
-	long		 want;
+	char		*end;
+	long		 want = -1;
+	size_t		 cap;
 	int		 n;
 
-	want = cl != NULL ? strtol(cl, NULL, 10) : 0;
-	if (want < 0)
-		want = 0;
-	r->body = xmalloc(BODY_MAX + 1);
-	while (r->bodylen < BODY_MAX && (n = FCGX_GetStr(r->body + r->bodylen,
-	    (int)(BODY_MAX - r->bodylen), rq->in)) > 0)
+	if (cl != NULL && *cl != '\0') {
+		want = strtol(cl, &end, 10);
+		if (*end != '\0' || want < 0)
+			want = -1;
+	}
+	if (want > BODY_MAX)
+		r->body_too_large = 1;
+	cap = want >= 0 && want <= BODY_MAX ? (size_t)want : BODY_MAX;
+	r->body = xmalloc(cap + 1);
+	while (r->bodylen < cap && (n = FCGX_GetStr(r->body + r->bodylen,
+	    (int)(cap - r->bodylen), rq->in)) > 0)
 		r->bodylen += (size_t)n;
 	r->body[r->bodylen] = '\0';
-	if (r->bodylen == BODY_MAX || want > BODY_MAX) {
-		while (FCGX_GetStr(scratch, sizeof(scratch), rq->in) > 0)
-			r->body_too_large = 1;
-		if (want > BODY_MAX)
-			r->body_too_large = 1;
-	}
+	while ((n = FCGX_GetStr(scratch, sizeof(scratch), rq->in)) > 0)
+		r->body_too_large = 1;
 }
 
 static void
