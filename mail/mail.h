@@ -39,6 +39,9 @@ struct config;
 int	 spool_queue(const char *spool_dir, const char *tmpl, const char *to,
 	    const char *const *kv, char *id);
 
+/* Writes, syncs and removes a decoy file in tmp/ (timing equaliser). */
+void	 spool_decoy(const char *spool_dir);
+
 /* Creates the spool directories (0700).  Returns 0 or -1 (logged). */
 int	 spool_init(const char *spool_dir);
 

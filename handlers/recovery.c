@@ -1,0 +1,250 @@
+/*
+ * Password recovery: POST /api/v1/auth/forgot-password and
+ * POST /api/v1/auth/reset-password.
+ *
+ * forgot-password answers the same 202 whatever happens after the email
+ * is found valid, and in about the same time: when no mail goes out
+ * (unknown or inactive account, hourly limit reached) it still does the
+ * work of queueing one (spool_decoy()), so neither the answer nor its
+ * timing tells whether an account exists.  Failures after the account
+ * lookup (token store, spool write) are logged and still answered 202:
+ * answering them differently would reveal the account, and the user can
+ * simply ask again.  Neither the token nor the link is ever logged.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "fields.h"
+#include "handlers.h"
+#include "log.h"
+#include "mail.h"
+#include "pwhash.h"
+#include "util.h"
+#include "validate.h"
+
+#define FORGOT_MESSAGE	"If the email exists, a reset link has been sent."
+#define RESET_MESSAGE	"Password has been reset successfully"
+#define RESET_INVALID	"Invalid or expired reset token"
+#define TOKEN_LEN	43	/* token_new(): 32 bytes as base64url */
+#define HOUR		3600
+
+enum { F_EMAIL, F__MAX };
+enum { R_TOKEN, R_NEW_PASSWORD, R__MAX };
+
+static const char *
+check_email(const char *s, size_t n, char **norm)
+{
+	return validate_email(s, n, norm);
+}
+
+static const char *
+check_password(const char *s, size_t n, char **norm)
+{
+	(void)norm;
+	return validate_password(s, n);
+}
+
+static const struct field forgot_fields[F__MAX] = {
+	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, check_email, 1024 },	/* F_EMAIL */
+};
+
+static const struct field reset_fields[R__MAX] = {
+	{ "token", FT_STRING, F_REQUIRED, NULL, 512 },			/* R_TOKEN */
+	{ "new_password", FT_STRING, F_REQUIRED, check_password, 4096 },	/* R_NEW_PASSWORD */
+};
+
+static int
+message(struct resp *out, int status, const char *msg)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	return resp_json(out, status, o);
+}
+
+/* A string token_new() could have made: 43 base64url characters. */
+static int
+token_shaped(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n != TOKEN_LEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/*
+ * The reset link for tok: RESET_PASSWORD_URL with the token appended as
+ * a query parameter (after "&" when the URL already has a query), else
+ * the frontend's /auth/reset-password page.  Allocated; it holds the
+ * token, so the caller frees it with free_secret().
+ */
+static char *
+reset_link(const char *tok)
+{
+	const char	*u = cfg.reset_url;
+	size_t		 n;
+
+	if (u != NULL) {
+		n = strlen(u);
+		if (n > 0 && (u[n - 1] == '?' || u[n - 1] == '&'))
+			return xasprintf("%stoken=%s", u, tok);
+		return xasprintf("%s%ctoken=%s", u,
+		    strchr(u, '?') != NULL ? '&' : '?', tok);
+	}
+	u = cfg.frontend_url;
+	n = strlen(u);
+	while (n > 0 && u[n - 1] == '/')
+		n--;
+	return xasprintf("%.*s/auth/reset-password?token=%s", (int)n, u, tok);
+}
+
+/*
+ * Sends a reset mail to u when it is an active account under its hourly
+ * limit; otherwise does the decoy work.  Everything is logged, nothing
+ * is answered: the caller answers 202 in every case.
+ */
+static void
+reset_mail(struct req *r, const struct user *u)
+{
+	unsigned char	 hash[32];
+	char		 minutes[24], qid[37], *tok = NULL, *link = NULL;
+	const char	*kv[7];
+	int		 n, rc;
+
+	if (u == NULL || !u->is_active || u->deleted_at != 0) {
+		/* The same count query as a real account costs. */
+		(void)store_token_count_since(r->db, "", "reset",
+		    now_s() - HOUR);
+		spool_decoy(cfg.spool_dir);
+		return;
+	}
+	n = store_token_count_since(r->db, u->id, "reset", now_s() - HOUR);
+	if (n < 0) {
+		log_warnx("forgot-password: user %s: cannot count reset "
+		    "mails, none sent", u->id);
+		spool_decoy(cfg.spool_dir);
+		return;
+	}
+	if (cfg.reset_max_account_hour > 0 &&
+	    n >= cfg.reset_max_account_hour) {
+		log_info("forgot-password: user %s reached %ld reset mails "
+		    "this hour, none sent", u->id, cfg.reset_max_account_hour);
+		spool_decoy(cfg.spool_dir);
+		return;
+	}
+	tok = token_new(hash);
+	if ((rc = store_token_create(r->db, u->id, "reset", hash,
+	    cfg.reset_ttl)) < 0) {
+		log_warnx("forgot-password: user %s: cannot store the reset "
+		    "token, no mail sent", u->id);
+		goto done;
+	}
+	link = reset_link(tok);
+	snprintf(minutes, sizeof(minutes), "%lld",
+	    (long long)(cfg.reset_ttl / 60));
+	kv[0] = "link";
+	kv[1] = link;
+	kv[2] = "minutes";
+	kv[3] = minutes;
+	kv[4] = "username";
+	kv[5] = u->username;
+	kv[6] = NULL;
+	if ((rc = spool_queue(cfg.spool_dir, "reset_password", u->email, kv,
+	    qid)) != 0)
+		log_warnx("forgot-password: user %s: the reset mail could not "
+		    "be queued (%s)", u->id, rc == SPOOL_EHEADER ?
+		    "unsafe header value" : "spool failure");
+	else
+		log_info("forgot-password: user %s: reset mail %s queued",
+		    u->id, qid);
+done:
+	OPENSSL_cleanse(hash, sizeof(hash));
+	free_secret(tok);
+	free_secret(link);
+}
+
+/*
+ * POST /api/v1/auth/forgot-password {"email"}.  Always 202 with the
+ * SPEC's message for a valid email, whether or not an account holds it
+ * (422 for an invalid one, a store error when the lookup itself fails).
+ * For an active account under RESET_MAX_PER_ACCOUNT_PER_HOUR reset mails
+ * in the last hour, stores a new single-use reset token (its hash only)
+ * and queues the reset mail.
+ */
+int
+handle_forgot_password(struct req *r, struct resp *out)
+{
+	struct fval	 v[F__MAX];
+	struct user	*u = NULL;
+	int		 rc;
+
+	if (!body_parse(r, out, 0, 0))
+		return out->status;
+	if (!fields_read(r, forgot_fields, F__MAX, v, out))
+		return out->status;
+	if ((rc = store_user_by_email(r->db, v[F_EMAIL].norm, &u)) < 0) {
+		rc = resp_store_error(out, rc);
+		goto done;
+	}
+	reset_mail(r, u);
+	rc = message(out, 202, FORGOT_MESSAGE);
+done:
+	user_free(u);
+	fvals_free(v, F__MAX);
+	return rc;
+}
+
+/*
+ * POST /api/v1/auth/reset-password {"token","new_password"}.  200 when
+ * the token was good: the password is replaced, the token spent, the
+ * user's other reset tokens voided, every session revoked and older
+ * access tokens refused.  400 for an unknown, used or expired token;
+ * 422 when new_password breaks the password rules.
+ */
+int
+handle_reset_password(struct req *r, struct resp *out)
+{
+	struct fval	 v[R__MAX];
+	unsigned char	 th[32];
+	char		*hash = NULL;
+	int		 rc;
+
+	if (!body_parse(r, out, 0, 0))
+		return out->status;
+	if (!fields_read(r, reset_fields, R__MAX, v, out))
+		return out->status;
+	/* Anything token_new() cannot have made fails before the costly hash. */
+	if (!token_shaped(v[R_TOKEN].s, v[R_TOKEN].len)) {
+		rc = resp_detail(out, 400, RESET_INVALID);
+		goto done;
+	}
+	token_hash(v[R_TOKEN].s, th);
+	if ((hash = pwhash_hash(&cfg.pw, v[R_NEW_PASSWORD].s,
+	    v[R_NEW_PASSWORD].len)) == NULL) {
+		rc = resp_detail(out, 500, "Internal Server Error");
+		goto done;
+	}
+	if ((rc = store_token_reset_password(r->db, th, hash)) < 0)
+		rc = resp_store_error(out, rc);
+	else if (rc == 0)
+		rc = resp_detail(out, 400, RESET_INVALID);
+	else
+		rc = message(out, 200, RESET_MESSAGE);
+done:
+	OPENSSL_cleanse(th, sizeof(th));
+	free_secret(hash);
+	fvals_free(v, R__MAX);
+	return rc;
+}

@@ -1,0 +1,219 @@
+/*
+ * Email verification: the mail queued at registration,
+ * POST /api/v1/auth/verify-email and POST /api/v1/auth/resend-verification.
+ *
+ * resend-verification answers the same 202 whatever the account's state
+ * and, like forgot-password, does the work of queueing a mail when none
+ * goes out (spool_decoy()), so its timing does not reveal accounts.  It
+ * shares RESET_MAX_PER_ACCOUNT_PER_HOUR as the hourly limit of
+ * verification mails per account (0 = none), counted on the stored
+ * "verify" tokens, so the mail sent at registration counts too.
+ * Failures after the account lookup are logged and answered 202; at
+ * registration the account exists anyway and the user can ask again.
+ * Neither the token nor the link is ever logged.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "fields.h"
+#include "handlers.h"
+#include "log.h"
+#include "mail.h"
+#include "util.h"
+#include "validate.h"
+
+#define RESEND_MESSAGE	"If the account exists and is unverified, a " \
+			"verification email has been sent."
+#define VERIFY_MESSAGE	"Email verified"
+#define VERIFY_INVALID	"Invalid or expired verification token"
+#define TOKEN_LEN	43	/* token_new(): 32 bytes as base64url */
+#define HOUR		3600
+
+enum { F_EMAIL, F__MAX };
+enum { V_TOKEN, V__MAX };
+
+static const char *
+check_email(const char *s, size_t n, char **norm)
+{
+	return validate_email(s, n, norm);
+}
+
+static const struct field resend_fields[F__MAX] = {
+	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, check_email, 1024 },	/* F_EMAIL */
+};
+
+static const struct field verify_fields[V__MAX] = {
+	{ "token", FT_STRING, F_REQUIRED, NULL, 512 },			/* V_TOKEN */
+};
+
+static int
+message(struct resp *out, int status, const char *msg)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	return resp_json(out, status, o);
+}
+
+/* A string token_new() could have made: 43 base64url characters. */
+static int
+token_shaped(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n != TOKEN_LEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/*
+ * Stores a verify token for u and queues the verification mail with
+ * the link <FRONTEND_URL>/auth/verify-email?token=<token>.  Failures are
+ * logged.  Returns 0 when the mail was queued, -1 when not.
+ */
+static int
+verify_mail(const struct req *r, const struct user *u)
+{
+	unsigned char	 hash[32];
+	char		 hours[24], qid[37], *tok, *link = NULL;
+	const char	*kv[7], *f = cfg.frontend_url;
+	size_t		 n;
+	int		 rc = -1, qrc;
+
+	tok = token_new(hash);
+	if (store_token_create(r->db, u->id, "verify", hash,
+	    cfg.verify_ttl) < 0) {
+		log_warnx("verification: user %s: cannot store the token, no "
+		    "mail sent", u->id);
+		goto done;
+	}
+	n = strlen(f);
+	while (n > 0 && f[n - 1] == '/')
+		n--;
+	link = xasprintf("%.*s/auth/verify-email?token=%s", (int)n, f, tok);
+	snprintf(hours, sizeof(hours), "%lld",
+	    (long long)(cfg.verify_ttl / 3600));
+	kv[0] = "link";
+	kv[1] = link;
+	kv[2] = "hours";
+	kv[3] = hours;
+	kv[4] = "username";
+	kv[5] = u->username;
+	kv[6] = NULL;
+	if ((qrc = spool_queue(cfg.spool_dir, "verify_email", u->email, kv,
+	    qid)) != 0) {
+		log_warnx("verification: user %s: the mail could not be "
+		    "queued (%s)", u->id, qrc == SPOOL_EHEADER ?
+		    "unsafe header value" : "spool failure");
+		goto done;
+	}
+	log_info("verification: user %s: mail %s queued", u->id, qid);
+	rc = 0;
+done:
+	OPENSSL_cleanse(hash, sizeof(hash));
+	free_secret(tok);
+	free_secret(link);
+	return rc;
+}
+
+/*
+ * Queues the verification mail for a user just registered (nothing for
+ * an address already verified, e.g. one created as verified).  Failures
+ * are logged, never answered: the account exists either way, and
+ * resend-verification asks again.
+ */
+void
+verification_queue(struct req *r, const struct user *u)
+{
+	if (u == NULL || u->email_verified)
+		return;
+	(void)verify_mail(r, u);
+}
+
+/*
+ * POST /api/v1/auth/verify-email {"token"}.  200 {"message":"Email
+ * verified"} when the token was good (it and the user's other
+ * verification tokens are spent), 400 for an unknown, used or expired
+ * token or an inactive account.
+ */
+int
+handle_verify_email(struct req *r, struct resp *out)
+{
+	struct fval	 v[V__MAX];
+	unsigned char	 th[32];
+	int		 rc;
+
+	if (!body_parse(r, out, 0, 0))
+		return out->status;
+	if (!fields_read(r, verify_fields, V__MAX, v, out))
+		return out->status;
+	if (!token_shaped(v[V_TOKEN].s, v[V_TOKEN].len)) {
+		rc = resp_detail(out, 400, VERIFY_INVALID);
+		goto done;
+	}
+	token_hash(v[V_TOKEN].s, th);
+	if ((rc = store_token_verify_email(r->db, th)) < 0)
+		rc = resp_store_error(out, rc);
+	else if (rc == 0)
+		rc = resp_detail(out, 400, VERIFY_INVALID);
+	else
+		rc = message(out, 200, VERIFY_MESSAGE);
+	OPENSSL_cleanse(th, sizeof(th));
+done:
+	fvals_free(v, V__MAX);
+	return rc;
+}
+
+/*
+ * POST /api/v1/auth/resend-verification {"email"}.  Always 202 with the
+ * SPEC's message for a valid email (422 for an invalid one, a store
+ * error when the lookup fails).  Queues a new verification mail only
+ * for an existing, active, unverified account under its hourly limit.
+ */
+int
+handle_resend_verification(struct req *r, struct resp *out)
+{
+	struct fval	 v[F__MAX];
+	struct user	*u = NULL;
+	const char	*uid = "";
+	int		 rc, n;
+
+	if (!body_parse(r, out, 0, 0))
+		return out->status;
+	if (!fields_read(r, resend_fields, F__MAX, v, out))
+		return out->status;
+	if ((rc = store_user_by_email(r->db, v[F_EMAIL].norm, &u)) < 0) {
+		rc = resp_store_error(out, rc);
+		goto done;
+	}
+	if (u != NULL && u->is_active && u->deleted_at == 0 &&
+	    !u->email_verified)
+		uid = u->id;
+	/* Counted for every request, so all cost the same query. */
+	n = store_token_count_since(r->db, uid, "verify", now_s() - HOUR);
+	if (*uid == '\0' || n < 0 || (cfg.reset_max_account_hour > 0 &&
+	    n >= cfg.reset_max_account_hour)) {
+		if (*uid != '\0')
+			log_info("resend-verification: user %s: %s, no mail "
+			    "sent", uid, n < 0 ? "cannot count mails" :
+			    "hourly limit reached");
+		spool_decoy(cfg.spool_dir);
+	} else if (verify_mail(r, u) == -1)
+		log_warnx("resend-verification: user %s: no mail sent", uid);
+	rc = message(out, 202, RESEND_MESSAGE);
+done:
+	user_free(u);
+	fvals_free(v, F__MAX);
+	return rc;
+}
