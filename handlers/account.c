@@ -17,16 +17,9 @@
 
 enum { F_CURRENT, F_NEW, F__MAX };
 
-static const char *
-check_password(const char *s, size_t n, char **norm)
-{
-	(void)norm;
-	return validate_password(s, n);
-}
-
 static const struct field pw_fields[F__MAX] = {
 	{ "current_password", FT_STRING, F_REQUIRED, NULL, PASSWORD_MAX },	/* F_CURRENT */
-	{ "new_password", FT_STRING, F_REQUIRED, check_password, PASSWORD_MAX },	/* F_NEW */
+	{ "new_password", FT_STRING, F_REQUIRED, field_password, PASSWORD_MAX },	/* F_NEW */
 };
 
 /*

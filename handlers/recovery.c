@@ -31,58 +31,19 @@
 #define FORGOT_MESSAGE	"If the email exists, a reset link has been sent."
 #define RESET_MESSAGE	"Password has been reset successfully"
 #define RESET_INVALID	"Invalid or expired reset token"
-#define TOKEN_LEN	43	/* token_new(): 32 bytes as base64url */
 #define HOUR		3600
 
 enum { F_EMAIL, F__MAX };
 enum { R_TOKEN, R_NEW_PASSWORD, R__MAX };
 
-static const char *
-check_email(const char *s, size_t n, char **norm)
-{
-	return validate_email(s, n, norm);
-}
-
-static const char *
-check_password(const char *s, size_t n, char **norm)
-{
-	(void)norm;
-	return validate_password(s, n);
-}
-
 static const struct field forgot_fields[F__MAX] = {
-	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, check_email, 1024 },	/* F_EMAIL */
+	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
 };
 
 static const struct field reset_fields[R__MAX] = {
 	{ "token", FT_STRING, F_REQUIRED, NULL, 512 },			/* R_TOKEN */
-	{ "new_password", FT_STRING, F_REQUIRED, check_password, 4096 },	/* R_NEW_PASSWORD */
+	{ "new_password", FT_STRING, F_REQUIRED, field_password, 4096 },	/* R_NEW_PASSWORD */
 };
-
-static int
-message(struct resp *out, int status, const char *msg)
-{
-	struct json_object	*o = json_object_new_object();
-
-	json_object_object_add(o, "message", json_object_new_string(msg));
-	return resp_json(out, status, o);
-}
-
-/* A string token_new() could have made: 43 base64url characters. */
-static int
-token_shaped(const char *s, size_t n)
-{
-	size_t	i;
-
-	if (n != TOKEN_LEN)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
-			return 0;
-	return 1;
-}
 
 /*
  * The reset link for tok: RESET_PASSWORD_URL with the token appended as
@@ -199,7 +160,7 @@ handle_forgot_password(struct req *r, struct resp *out)
 		goto done;
 	}
 	reset_mail(r, u);
-	rc = message(out, 202, FORGOT_MESSAGE);
+	rc = resp_message(out, 202, FORGOT_MESSAGE);
 done:
 	user_free(u);
 	fvals_free(v, F__MAX);
@@ -241,7 +202,7 @@ handle_reset_password(struct req *r, struct resp *out)
 	else if (rc == 0)
 		rc = resp_detail(out, 400, RESET_INVALID);
 	else
-		rc = message(out, 200, RESET_MESSAGE);
+		rc = resp_message(out, 200, RESET_MESSAGE);
 done:
 	OPENSSL_cleanse(th, sizeof(th));
 	free_secret(hash);

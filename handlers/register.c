@@ -18,47 +18,21 @@
 enum { F_EMAIL, F_USERNAME, F_PASSWORD, F_PHONE, F_CAPTCHA_ID,
     F_CAPTCHA_ANSWER, F__MAX };
 
-static const char *
-check_email(const char *s, size_t n, char **norm)
-{
-	return validate_email(s, n, norm);
-}
-
-static const char *
-check_username(const char *s, size_t n, char **norm)
-{
-	(void)norm;
-	return validate_username(s, n);
-}
-
-static const char *
-check_password(const char *s, size_t n, char **norm)
-{
-	(void)norm;
-	return validate_password(s, n);
-}
-
-static const char *
-check_phone(const char *s, size_t n, char **norm)
-{
-	return validate_phone(s, n, norm);
-}
-
 /* Without CAPTCHA_SERVICE_URL the captcha fields are optional and ignored. */
 static const struct field fields[F__MAX] = {
-	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, check_email, 1024 },	/* F_EMAIL */
-	{ "username", FT_STRING, F_REQUIRED, check_username, 1024 },		/* F_USERNAME */
-	{ "password", FT_STRING, F_REQUIRED, check_password, 4096 },		/* F_PASSWORD */
-	{ "phone", FT_STRING, 0, check_phone, 64 },				/* F_PHONE */
+	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
+	{ "username", FT_STRING, F_REQUIRED, field_username, 1024 },		/* F_USERNAME */
+	{ "password", FT_STRING, F_REQUIRED, field_password, 4096 },		/* F_PASSWORD */
+	{ "phone", FT_STRING, 0, field_phone, 64 },				/* F_PHONE */
 	{ "captcha_id", FT_STRING, 0, NULL, 128 },				/* F_CAPTCHA_ID */
 	{ "captcha_answer", FT_STRING, 0, NULL, 256 },				/* F_CAPTCHA_ANSWER */
 };
 
 static const struct field fields_captcha[F__MAX] = {
-	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, check_email, 1024 },	/* F_EMAIL */
-	{ "username", FT_STRING, F_REQUIRED, check_username, 1024 },		/* F_USERNAME */
-	{ "password", FT_STRING, F_REQUIRED, check_password, 4096 },		/* F_PASSWORD */
-	{ "phone", FT_STRING, 0, check_phone, 64 },				/* F_PHONE */
+	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
+	{ "username", FT_STRING, F_REQUIRED, field_username, 1024 },		/* F_USERNAME */
+	{ "password", FT_STRING, F_REQUIRED, field_password, 4096 },		/* F_PASSWORD */
+	{ "phone", FT_STRING, 0, field_phone, 64 },				/* F_PHONE */
 	{ "captcha_id", FT_STRING, F_REQUIRED, NULL, 128 },			/* F_CAPTCHA_ID */
 	{ "captcha_answer", FT_STRING, F_REQUIRED, NULL, 256 },			/* F_CAPTCHA_ANSWER */
 };

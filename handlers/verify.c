@@ -32,50 +32,18 @@
 			"verification email has been sent."
 #define VERIFY_MESSAGE	"Email verified"
 #define VERIFY_INVALID	"Invalid or expired verification token"
-#define TOKEN_LEN	43	/* token_new(): 32 bytes as base64url */
 #define HOUR		3600
 
 enum { F_EMAIL, F__MAX };
 enum { V_TOKEN, V__MAX };
 
-static const char *
-check_email(const char *s, size_t n, char **norm)
-{
-	return validate_email(s, n, norm);
-}
-
 static const struct field resend_fields[F__MAX] = {
-	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, check_email, 1024 },	/* F_EMAIL */
+	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
 };
 
 static const struct field verify_fields[V__MAX] = {
 	{ "token", FT_STRING, F_REQUIRED, NULL, 512 },			/* V_TOKEN */
 };
-
-static int
-message(struct resp *out, int status, const char *msg)
-{
-	struct json_object	*o = json_object_new_object();
-
-	json_object_object_add(o, "message", json_object_new_string(msg));
-	return resp_json(out, status, o);
-}
-
-/* A string token_new() could have made: 43 base64url characters. */
-static int
-token_shaped(const char *s, size_t n)
-{
-	size_t	i;
-
-	if (n != TOKEN_LEN)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
-			return 0;
-	return 1;
-}
 
 /*
  * Stores a verify token for u and queues the verification mail with
@@ -168,7 +136,7 @@ handle_verify_email(struct req *r, struct resp *out)
 	else if (rc == 0)
 		rc = resp_detail(out, 400, VERIFY_INVALID);
 	else
-		rc = message(out, 200, VERIFY_MESSAGE);
+		rc = resp_message(out, 200, VERIFY_MESSAGE);
 	OPENSSL_cleanse(th, sizeof(th));
 done:
 	fvals_free(v, V__MAX);
@@ -211,7 +179,7 @@ handle_resend_verification(struct req *r, struct resp *out)
 		spool_decoy(cfg.spool_dir);
 	} else if (verify_mail(r, u) == -1)
 		log_warnx("resend-verification: user %s: no mail sent", uid);
-	rc = message(out, 202, RESEND_MESSAGE);
+	rc = resp_message(out, 202, RESEND_MESSAGE);
 done:
 	user_free(u);
 	fvals_free(v, F__MAX);

@@ -446,10 +446,15 @@ load_numbers(char *err, size_t errlen)
 	NUM("MAIL_MAX_ATTEMPTS", 8, 1, 100, cfg.mail_max_attempts);
 	NUM("SMTP_PORT", 0, 0, 65535, cfg.smtp_port);
 #undef NUM
-	if (cfg.pw.m_cost > cfg.pw.max_m_cost ||
-	    cfg.pw.t_cost > cfg.pw.max_t_cost) {
-		snprintf(err, errlen, "ARGON2_M_COST_KIB: the hashing "
-		    "parameters exceed ARGON2_MAX_M_COST_KIB/ARGON2_MAX_T_COST");
+	if (cfg.pw.m_cost > cfg.pw.max_m_cost) {
+		snprintf(err, errlen, "ARGON2_M_COST_KIB: %u exceeds the "
+		    "ceiling ARGON2_MAX_M_COST_KIB (%u)", cfg.pw.m_cost,
+		    cfg.pw.max_m_cost);
+		return -1;
+	}
+	if (cfg.pw.t_cost > cfg.pw.max_t_cost) {
+		snprintf(err, errlen, "ARGON2_T_COST: %u exceeds the ceiling "
+		    "ARGON2_MAX_T_COST (%u)", cfg.pw.t_cost, cfg.pw.max_t_cost);
 		return -1;
 	}
 	if (cfg.pw.m_cost < 8 * cfg.pw.parallelism) {

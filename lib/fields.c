@@ -10,6 +10,7 @@
 #include "fields.h"
 #include "http.h"
 #include "util.h"
+#include "validate.h"
 
 #define JSON_DEPTH_MAX	32
 
@@ -73,6 +74,48 @@ ctype_form(const char *ct)
 	    (ct[33] == '\0' || ct[33] == ';' || ct[33] == ' ');
 }
 
+/*
+ * Refuses, before json-c sees them, what it takes beyond RFC 8259 even
+ * in strict mode: bytes that are not UTF-8 (its check lets overlong
+ * forms and encoded surrogates through, and answers echo input),
+ * single-quoted strings, and NaN and Infinity (which it would print back
+ * into an answer that is then not JSON).  Returns the offset of the
+ * first such byte, or n.
+ */
+static size_t
+json_prescan(const char *s, size_t n)
+{
+	size_t		i = 0, k;
+	int		instr = 0;
+	unsigned char	c;
+
+	while (i < n) {
+		c = (unsigned char)s[i];
+		if (c == '\0')
+			return i;
+		if (c >= 0x80) {
+			for (k = 2; k <= 4 && i + k <= n; k++)
+				if (utf8_len(s + i, k) == 1)
+					break;
+			if (k > 4 || i + k > n)
+				return i;
+			i += k;
+			continue;
+		}
+		if (instr) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				instr = 0;
+		} else if (c == '"')
+			instr = 1;
+		else if (c == '\'' || c == 'N' || c == 'I')
+			return i;
+		i++;
+	}
+	return n;
+}
+
 static struct json_object *
 parse_json(const char *s, size_t n, size_t *errpos)
 {
@@ -80,6 +123,10 @@ parse_json(const char *s, size_t n, size_t *errpos)
 	struct json_object	*j;
 	size_t			 end;
 
+	if ((end = json_prescan(s, n)) < n) {
+		*errpos = end;
+		return NULL;
+	}
 	if ((tok = json_tokener_new_ex(JSON_DEPTH_MAX)) == NULL)
 		abort();
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
@@ -126,8 +173,8 @@ body_parse(struct req *r, struct resp *out, int allow_form, int empty_ok)
 	if (!ctype_json(r->ctype)) {
 		one_422(out, err_entry("model_attributes_type", NULL,
 		    "Input should be a valid dictionary or object to extract "
-		    "fields from", json_object_new_string_len(r->body,
-		    (int)r->bodylen)));
+		    "fields from", utf8_len(r->body, r->bodylen) < 0 ? NULL :
+		    json_object_new_string_len(r->body, (int)r->bodylen)));
 		return 0;
 	}
 	if ((j = parse_json(r->body, r->bodylen, &pos)) == NULL) {
@@ -273,4 +320,30 @@ fvals_free(struct fval *v, size_t n)
 		free_secret(v[i].norm);
 		v[i].norm = NULL;
 	}
+}
+
+const char *
+field_email(const char *s, size_t n, char **norm)
+{
+	return validate_email(s, n, norm);
+}
+
+const char *
+field_username(const char *s, size_t n, char **norm)
+{
+	(void)norm;
+	return validate_username(s, n);
+}
+
+const char *
+field_password(const char *s, size_t n, char **norm)
+{
+	(void)norm;
+	return validate_password(s, n);
+}
+
+const char *
+field_phone(const char *s, size_t n, char **norm)
+{
+	return validate_phone(s, n, norm);
 }

@@ -66,6 +66,12 @@ int	 fields_read(struct req *, const struct field *, size_t n,
 	    struct fval *vals, struct resp *out);
 void	 fvals_free(struct fval *, size_t n);
 
+/* The SPEC §3 validators (lib/validate.h) as field checks. */
+const char	*field_email(const char *, size_t, char **);
+const char	*field_username(const char *, size_t, char **);
+const char	*field_password(const char *, size_t, char **);
+const char	*field_phone(const char *, size_t, char **);
+
 /* The single 422 entry helpers, for handlers with special rules. */
 struct json_object *err_entry(const char *type, const char *field,
 	    const char *msg, struct json_object *input);

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "util.h"
+#include "validate.h"
 
 /* Error codes of the store, mirrored here to keep lib/ free of store/. */
 #define STORE_EBUSY	(-2)
@@ -135,6 +136,15 @@ resp_detail(struct resp *o, int status, const char *msg)
 }
 
 int
+resp_message(struct resp *o, int status, const char *msg)
+{
+	struct json_object	*j = json_object_new_object();
+
+	json_object_object_add(j, "message", json_object_new_string(msg));
+	return resp_json(o, status, j);
+}
+
+int
 resp_unauthorized(struct resp *o, const char *msg)
 {
 	resp_header(o, "WWW-Authenticate", "Bearer");
@@ -192,7 +202,7 @@ hexval(int c)
 
 /*
  * Decodes %-escapes and '+' of n bytes into an allocated string.
- * Returns NULL on a bad escape or a NUL byte.
+ * Returns NULL on a bad escape, a NUL byte or bytes that are not UTF-8.
  */
 static char *
 url_decode(const char *s, size_t n)
@@ -225,6 +235,11 @@ url_decode(const char *s, size_t n)
 			*p++ = s[i];
 	}
 	*p = '\0';
+	/* Decoded values end up in JSON answers: UTF-8 only. */
+	if (utf8_len(o, (size_t)(p - o)) < 0) {
+		free(o);
+		return NULL;
+	}
 	return o;
 }
 

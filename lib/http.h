@@ -95,6 +95,8 @@ void	 resp_headerf(struct resp *, const char *name, const char *fmt, ...)
 int	 resp_json(struct resp *, int status, struct json_object *);
 /* {"detail": msg}; returns status. */
 int	 resp_detail(struct resp *, int status, const char *msg);
+/* {"message": msg}; returns status. */
+int	 resp_message(struct resp *, int status, const char *msg);
 /* 401 "Could not validate credentials" with WWW-Authenticate: Bearer. */
 int	 resp_unauthorized(struct resp *, const char *msg);
 /* Maps a store error (STORE_EBUSY, STORE_EDB, ...) to the SPEC's 503/500. */
@@ -110,7 +112,8 @@ char	*query_get(const char *query, const char *name);
 /*
  * Decodes application/x-www-form-urlencoded bytes into a JSON object of
  * strings (the last value of a repeated key wins).  Returns the object,
- * or NULL when the bytes are malformed (bad %-escape, NUL byte).
+ * or NULL when the bytes are malformed (bad %-escape, NUL byte, a key or
+ * value that is not UTF-8).
  */
 struct json_object *form_decode(const char *, size_t);
 

@@ -4,6 +4,14 @@
  * libcrypt) hashes.  Parameters of a stored argon2 hash are parsed and
  * refused above the configured ceiling, so a crafted hash cannot make a
  * worker allocate unbounded memory.
+ *
+ * Memory bound: a worker is a single-threaded process serving one
+ * request at a time, so it runs at most one hash or verification at a
+ * time (libargon2 may use up to p threads inside that one computation,
+ * all sharing its m KiB).  The peak for hashing is therefore
+ * AUTH_WORKERS x ARGON2_M_COST_KIB, and a stored hash can never make it
+ * more than AUTH_WORKERS x ARGON2_MAX_M_COST_KIB.  config.c refuses
+ * parameters above their ceilings at start.
  */
 #ifndef AUTHD_PWHASH_H
 #define AUTHD_PWHASH_H

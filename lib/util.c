@@ -221,6 +221,19 @@ token_new(unsigned char hash[32])
 	return t;
 }
 
+int
+token_shaped(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n != TOKEN_LEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (b64url_val((unsigned char)s[i]) < 0)
+			return 0;
+	return 1;
+}
+
 void
 token_hash(const char *t, unsigned char hash[32])
 {

@@ -43,6 +43,10 @@ void	 uuid_v4(char out[37]);
  * returned allocated; its SHA-256 (of the string) is written to hash.
  */
 char	*token_new(unsigned char hash[32]);
+/* Length of a token_new() string. */
+#define TOKEN_LEN	43
+/* 1 when s could be a token_new() string: TOKEN_LEN base64url characters. */
+int	 token_shaped(const char *s, size_t n);
 /* SHA-256 of a presented token string. */
 void	 token_hash(const char *, unsigned char hash[32]);
 
