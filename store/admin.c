@@ -186,17 +186,6 @@ last_admin(struct store *st, const struct user *u)
 }
 
 static int
-step_write(struct store *st, sqlite3_stmt *s, const char *what)
-{
-	int	rc = sqlite3_step(s);
-
-	stmt_done(s);
-	if (rc != SQLITE_DONE)
-		return store_err(st, rc, what);
-	return 0;
-}
-
-static int
 apply_patch(struct store *st, const char *id, const struct user_patch *p)
 {
 	sqlite3_stmt	*s;
@@ -216,7 +205,7 @@ apply_patch(struct store *st, const char *id, const struct user_patch *p)
 	sqlite3_bind_int(s, 8, p->set_active);
 	sqlite3_bind_int(s, 9, p->active ? 1 : 0);
 	sqlite3_bind_int64(s, 10, now_s());
-	return step_write(st, s, "patch user");
+	return stmt_run(st, s, "patch user");
 }
 
 /*
@@ -340,7 +329,7 @@ store_user_delete(struct store *st, const char *id)
 	}
 	bind_text(s, 1, id);
 	sqlite3_bind_int64(s, 2, now);
-	if ((rc = step_write(st, s, "void mail tokens")) < 0 ||
+	if ((rc = stmt_run(st, s, "void mail tokens")) < 0 ||
 	    (rc = tx_commit(st)) < 0)
 		goto done;
 	rc = 1;

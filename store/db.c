@@ -75,6 +75,17 @@ stmt_done(sqlite3_stmt *s)
 	}
 }
 
+int
+stmt_run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int	rc = sqlite3_step(s);
+
+	stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return store_err(st, rc, what);
+	return 0;
+}
+
 static int
 exec1(struct store *st, size_t q)
 {

@@ -63,17 +63,6 @@ struct tokrow {
 };
 
 static int
-step_done(struct store *st, sqlite3_stmt *s, const char *what)
-{
-	int	rc = sqlite3_step(s);
-
-	stmt_done(s);
-	if (rc != SQLITE_DONE)
-		return store_err(st, rc, what);
-	return 0;
-}
-
-static int
 insert_token(struct store *st, const unsigned char hash[32], const char *sid,
     int64_t now, int64_t ttl)
 {
@@ -85,7 +74,7 @@ insert_token(struct store *st, const unsigned char hash[32], const char *sid,
 	bind_text(s, 2, sid);
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_bind_int64(s, 4, now + ttl);
-	return step_done(st, s, "insert refresh token");
+	return stmt_run(st, s, "insert refresh token");
 }
 
 int
@@ -110,7 +99,7 @@ store_session_start(struct store *st, const char *uid, const char *ua,
 	sqlite3_bind_int64(s, 4, now + ttl);
 	bind_text(s, 5, ua);
 	bind_text(s, 6, ip);
-	if ((rc = step_done(st, s, "insert session")) < 0 ||
+	if ((rc = stmt_run(st, s, "insert session")) < 0 ||
 	    (rc = insert_token(st, hash, sid, now, ttl)) < 0)
 		goto fail;
 	if ((rc = tx_commit(st)) < 0)
@@ -159,7 +148,7 @@ revoke_session(struct store *st, const char *sid, int64_t now)
 		return STORE_EDB;
 	bind_text(s, 1, sid);
 	sqlite3_bind_int64(s, 2, now);
-	return step_done(st, s, "revoke session");
+	return stmt_run(st, s, "revoke session");
 }
 
 int
@@ -219,7 +208,7 @@ store_session_rotate(struct store *st, const unsigned char old[32],
 	}
 	sqlite3_bind_blob(s, 1, old, 32, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, now);
-	if ((rc = step_done(st, s, "spend refresh token")) < 0)
+	if ((rc = stmt_run(st, s, "spend refresh token")) < 0)
 		goto fail;
 	if ((rc = insert_token(st, new, t.sid, now, ttl)) < 0)
 		goto fail;
@@ -231,7 +220,7 @@ store_session_rotate(struct store *st, const unsigned char old[32],
 	bind_text(s, 1, t.sid);
 	sqlite3_bind_int64(s, 2, now);
 	sqlite3_bind_int64(s, 3, now + ttl);
-	if ((rc = step_done(st, s, "touch session")) < 0)
+	if ((rc = stmt_run(st, s, "touch session")) < 0)
 		goto fail;
 	if ((rc = tx_commit(st)) < 0)
 		goto out;
@@ -332,7 +321,7 @@ store_session_revoke(struct store *st, const char *uid, const char *sid)
 	bind_text(s, 1, sid);
 	bind_text(s, 2, uid);
 	sqlite3_bind_int64(s, 3, now_s());
-	if ((rc = step_done(st, s, "revoke one session")) < 0) {
+	if ((rc = stmt_run(st, s, "revoke one session")) < 0) {
 		tx_rollback(st);
 		return rc;
 	}

@@ -36,6 +36,12 @@ sqlite3_stmt	*stmt_get(struct store *, enum module, const char *const *sql,
 		    size_t n, size_t idx);
 void		 stmt_done(sqlite3_stmt *);
 
+/*
+ * Steps a bound statement that returns no row to its end and resets it:
+ * 0, or STORE_EBUSY/STORE_EDB (logged with what).
+ */
+int		 stmt_run(struct store *, sqlite3_stmt *, const char *what);
+
 /* Maps an SQLite result code to STORE_EBUSY/STORE_EDB (logged). */
 int		 store_err(struct store *, int rc, const char *what);
 

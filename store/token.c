@@ -54,19 +54,6 @@ static const char *const sql[Q__MAX] = {
 	"AND created_at >= ?3",
 };
 
-/* Runs a bound write statement to its end: 0 or <0. */
-static int
-run(struct store *st, sqlite3_stmt *s, size_t q)
-{
-	int	rc;
-
-	rc = sqlite3_step(s);
-	stmt_done(s);
-	if (rc != SQLITE_DONE)
-		return store_err(st, rc, sql[q]);
-	return 0;
-}
-
 /*
  * Stores the hash of a new token of kind ("reset" or "verify") for a
  * user, valid for ttl seconds, and prunes that user's dead rows older
@@ -90,7 +77,7 @@ store_token_create(struct store *st, const char *uid, const char *kind,
 	bind_text(s, 1, uid);
 	sqlite3_bind_int64(s, 2, now - KEEP_SECONDS);
 	sqlite3_bind_int64(s, 3, now);
-	if ((rc = run(st, s, Q_PRUNE_USER)) < 0)
+	if ((rc = stmt_run(st, s, sql[Q_PRUNE_USER])) < 0)
 		goto fail;
 	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_INSERT)) == NULL) {
 		rc = STORE_EDB;
@@ -101,7 +88,7 @@ store_token_create(struct store *st, const char *uid, const char *kind,
 	bind_text(s, 3, kind);
 	sqlite3_bind_int64(s, 4, now);
 	sqlite3_bind_int64(s, 5, now + ttl);
-	if ((rc = run(st, s, Q_INSERT)) < 0)
+	if ((rc = stmt_run(st, s, sql[Q_INSERT])) < 0)
 		goto fail;
 	if ((rc = tx_commit(st)) < 0)
 		return rc;
@@ -145,7 +132,7 @@ spend(struct store *st, const unsigned char hash[32], const char *kind,
 	bind_text(s, 1, uid);
 	bind_text(s, 2, kind);
 	sqlite3_bind_int64(s, 3, now);
-	if ((rc = run(st, s, Q_USE_ALL)) < 0)
+	if ((rc = stmt_run(st, s, sql[Q_USE_ALL])) < 0)
 		return rc;
 	return 1;
 }
@@ -179,7 +166,7 @@ store_token_reset_password(struct store *st, const unsigned char hash[32],
 	bind_text(s, 1, uid);
 	bind_text(s, 2, pwhash);
 	sqlite3_bind_int64(s, 3, now);
-	if ((rc = run(st, s, Q_SET_PASSWORD)) < 0 ||
+	if ((rc = stmt_run(st, s, sql[Q_SET_PASSWORD])) < 0 ||
 	    (rc = user_revoke_all_tx(st, uid)) < 0)
 		goto fail;
 	if ((rc = tx_commit(st)) < 0)
@@ -214,7 +201,7 @@ store_token_verify_email(struct store *st, const unsigned char hash[32])
 	}
 	bind_text(s, 1, uid);
 	sqlite3_bind_int64(s, 2, now);
-	if ((rc = run(st, s, Q_VERIFY)) < 0)
+	if ((rc = stmt_run(st, s, sql[Q_VERIFY])) < 0)
 		goto fail;
 	if ((rc = tx_commit(st)) < 0)
 		return rc;

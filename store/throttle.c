@@ -1,0 +1,235 @@
+/*
+ * Throttling counters and lockouts, shared by every worker through the
+ * database (SPEC §6).  One row per counted event; a count is a range
+ * scan of the (bucket, key, at) index.  Every write is one statement, so
+ * it needs no explicit transaction; every 256th write of a connection
+ * also deletes the rows no window can see any more, so the tables stay
+ * small whatever the traffic.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+#include "store_int.h"
+
+/* One prune per this many writes of a connection. */
+#define PRUNE_EVERY	256
+/* The longest fixed window of SPEC §6 (registrations, reset emails). */
+#define HOUR		3600
+
+enum {
+	Q_ADD,
+	Q_COUNT,
+	Q_CLEAR,
+	Q_PRUNE_EVENTS,
+	Q_PRUNE_LOCKOUTS,
+	Q_LOCK_SET,
+	Q_LOCK_GET,
+	Q_LOCK_CLEAR,
+	Q__MAX
+};
+
+static const char *const sql[Q__MAX] = {
+	/* Q_ADD */
+	"INSERT INTO throttle_events (bucket, key, at) VALUES (?1, ?2, ?3)",
+	/* Q_COUNT */
+	"SELECT count(*), min(at) FROM throttle_events "
+	"WHERE bucket = ?1 AND key = ?2 AND at >= ?3",
+	/* Q_CLEAR */
+	"DELETE FROM throttle_events WHERE bucket = ?1 AND key = ?2",
+	/* Q_PRUNE_EVENTS */
+	"DELETE FROM throttle_events WHERE at < ?1",
+	/* Q_PRUNE_LOCKOUTS */
+	"DELETE FROM lockouts WHERE until <= ?1",
+	/* Q_LOCK_SET */
+	"INSERT INTO lockouts (user_id, until) VALUES (?1, ?2) "
+	"ON CONFLICT (user_id) DO UPDATE SET until = excluded.until",
+	/* Q_LOCK_GET */
+	"SELECT until FROM lockouts WHERE user_id = ?1 AND until > ?2",
+	/* Q_LOCK_CLEAR */
+	"DELETE FROM lockouts WHERE user_id = ?1",
+};
+
+/* Runs one bound write statement to its end; 0 or <0. */
+static int
+run(struct store *st, sqlite3_stmt *s, size_t q)
+{
+	int	rc;
+
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return store_err(st, rc, sql[q]);
+	return 0;
+}
+
+/*
+ * Deletes events older than the longest window in use and lockouts that
+ * have ended.  Failures are logged and otherwise ignored: pruning is
+ * housekeeping, the next one tries again.
+ */
+static void
+prune(struct store *st)
+{
+	sqlite3_stmt	*s;
+	int64_t		 now = now_s(), longest = HOUR;
+
+	if (cfg.login_failure_window > longest)
+		longest = cfg.login_failure_window;
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX,
+	    Q_PRUNE_EVENTS)) != NULL) {
+		sqlite3_bind_int64(s, 1, now - longest);
+		(void)run(st, s, Q_PRUNE_EVENTS);
+	}
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX,
+	    Q_PRUNE_LOCKOUTS)) != NULL) {
+		sqlite3_bind_int64(s, 1, now);
+		(void)run(st, s, Q_PRUNE_LOCKOUTS);
+	}
+}
+
+/* Counts a write of this connection and prunes every PRUNE_EVERY-th. */
+static void
+wrote(struct store *st)
+{
+	if (++st->writes % PRUNE_EVERY == 0)
+		prune(st);
+}
+
+/*
+ * Records one event of bucket for key at the current time.  Returns 1,
+ * or <0 on a database failure.
+ */
+int
+store_throttle_add(struct store *st, const char *bucket, const char *key)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_ADD)) == NULL)
+		return STORE_EDB;
+	bind_text(s, 1, bucket);
+	bind_text(s, 2, key);
+	sqlite3_bind_int64(s, 3, now_s());
+	if ((rc = run(st, s, Q_ADD)) < 0)
+		return rc;
+	wrote(st);
+	return 1;
+}
+
+/*
+ * Counts the events of bucket for key at or after since.  Returns the
+ * count (0 or more) and, when oldest is non-NULL, the time of the oldest
+ * counted event in *oldest (0 when there is none); <0 on failure.
+ */
+int
+store_throttle_count(struct store *st, const char *bucket, const char *key,
+    int64_t since, int64_t *oldest)
+{
+	sqlite3_stmt	*s;
+	int64_t		 n = 0, o = 0;
+	int		 rc;
+
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_COUNT)) == NULL)
+		return STORE_EDB;
+	bind_text(s, 1, bucket);
+	bind_text(s, 2, key);
+	sqlite3_bind_int64(s, 3, since);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		n = sqlite3_column_int64(s, 0);
+		o = sqlite3_column_int64(s, 1);
+	}
+	stmt_done(s);
+	if (rc != SQLITE_ROW)
+		return store_err(st, rc, sql[Q_COUNT]);
+	if (oldest != NULL)
+		*oldest = o;
+	return n > 1000000000 ? 1000000000 : (int)n;
+}
+
+/*
+ * Forgets every event of bucket for key.  Returns 1 when rows went, 0
+ * when there were none, <0 on failure.
+ */
+int
+store_throttle_clear(struct store *st, const char *bucket, const char *key)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_CLEAR)) == NULL)
+		return STORE_EDB;
+	bind_text(s, 1, bucket);
+	bind_text(s, 2, key);
+	if ((rc = run(st, s, Q_CLEAR)) < 0)
+		return rc;
+	wrote(st);
+	return sqlite3_changes(st->db) > 0;
+}
+
+/*
+ * Locks the account user_id until the given time (replacing an earlier
+ * lockout).  Returns 1 or <0.
+ */
+int
+store_lockout_set(struct store *st, const char *user_id, int64_t until)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_LOCK_SET)) == NULL)
+		return STORE_EDB;
+	bind_text(s, 1, user_id);
+	sqlite3_bind_int64(s, 2, until);
+	if ((rc = run(st, s, Q_LOCK_SET)) < 0)
+		return rc;
+	wrote(st);
+	return 1;
+}
+
+/*
+ * Whether user_id is locked now.  Returns 1 with the end of the lockout
+ * in *until, 0 when not locked (an ended lockout does not count), <0 on
+ * failure.
+ */
+int
+store_lockout_get(struct store *st, const char *user_id, int64_t *until)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_LOCK_GET)) == NULL)
+		return STORE_EDB;
+	bind_text(s, 1, user_id);
+	sqlite3_bind_int64(s, 2, now_s());
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && until != NULL)
+		*until = sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_err(st, rc, sql[Q_LOCK_GET]);
+}
+
+/* Ends the lockout of user_id, if any.  Returns 1, 0 none, <0 failure. */
+int
+store_lockout_clear(struct store *st, const char *user_id)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX,
+	    Q_LOCK_CLEAR)) == NULL)
+		return STORE_EDB;
+	bind_text(s, 1, user_id);
+	if ((rc = run(st, s, Q_LOCK_CLEAR)) < 0)
+		return rc;
+	wrote(st);
+	return sqlite3_changes(st->db) > 0;
+}
