@@ -1,0 +1,305 @@
+#!/usr/bin/env bats
+# SPEC §6 abuse protection: account lockout after repeated failed logins,
+# the per-address failed-login and registration limits, 0 switching a
+# limit off, and all of it shared by the workers and kept across worker
+# restarts (the counters live in the database).
+#
+# Every request comes from 127.0.0.1 (nginx sets X-Real-IP from
+# $remote_addr), so each test starts from empty counters. Time is
+# simulated by moving rows of throttle_events and lockouts into the past
+# with sqlite3, the way minutes would; one test also waits real seconds
+# for a lockout to end.
+
+load helpers
+
+setup_file() {
+	export AUTH_WORKERS=2
+	export LOGIN_MAX_FAILURES=3
+	export LOGIN_FAILURE_WINDOW_MINUTES=15
+	export LOGIN_LOCKOUT_MINUTES=15
+	export LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE=20
+	export REGISTER_MAX_PER_IP_PER_HOUR=4
+	start_stack
+}
+
+teardown_file() {
+	stop_stack
+}
+
+setup() {
+	# The file's stack is gone once a test below restarted it.
+	if [[ -f $STACK_DB ]]; then
+		sql "DELETE FROM throttle_events; DELETE FROM lockouts;"
+	fi
+}
+
+teardown() {
+	if [[ ${RESTARTED:-0} == 1 ]]; then
+		stop_stack
+	fi
+}
+
+# restart_with VAR=VALUE...: a fresh stack with these settings for the
+# rest of the test (stopped by teardown).
+restart_with() {
+	stop_stack
+	export "$@"
+	RESTARTED=1
+	start_stack
+}
+
+# sql STATEMENTS: run against the stack's database while it serves.
+sql() {
+	sqlite3 -cmd '.timeout 5000' "$STACK_DB" "$@"
+}
+
+now() {
+	date +%s
+}
+
+# login IDENT PASSWORD: a JSON login (status, body set).
+login() {
+	api POST /api/v1/auth/login "{\"login\":\"$1\",\"password\":\"$2\"}"
+}
+
+# fail_logins N IDENT: N logins with a wrong password, each a 401.
+fail_logins() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		login "$2" "wrong-pass1"
+		assert_status 401 || return 1
+	done
+}
+
+# A registered user (not logged in, so the account has no session).
+# Sets USER_NAME, USER_EMAIL, USER_PASSWORD, USER_ID.
+registered() {
+	USER_NAME=$(unique_name t)
+	USER_EMAIL=$USER_NAME@example.com
+	USER_PASSWORD=secret123
+	api POST /api/v1/auth/register \
+	    "{\"email\":\"$USER_EMAIL\",\"username\":\"$USER_NAME\",\"password\":\"$USER_PASSWORD\"}"
+	assert_status 201 || return 1
+	USER_ID=$(json_get .id)
+}
+
+# assert_429 MIN MAX: the SPEC's 429 with Retry-After within [MIN, MAX].
+assert_429() {
+	local ra
+	assert_status 429 || return 1
+	assert_json_eq .detail "Too many requests. Try again later." || return 1
+	ra=$(header_value Retry-After) || _fail "no Retry-After" || return 1
+	[[ $ra =~ ^[0-9]+$ ]] && ((ra >= $1 && ra <= $2)) ||
+	    _fail "Retry-After $ra not within [$1, $2]"
+}
+
+@test "an account is locked after LOGIN_MAX_FAILURES failed logins, also for the right password" {
+	registered
+	fail_logins 3 "$USER_EMAIL"
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_429 890 900
+	login "$USER_NAME" "wrong-pass1"
+	assert_429 890 900
+	# Same answer whether the password was right or not.
+	local right wrong
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	right=$body
+	login "$USER_EMAIL" "wrong-pass1"
+	[[ $body == "$right" ]]
+	[[ $(sql "SELECT count(*) FROM lockouts WHERE user_id = '$USER_ID'") == 1 ]]
+}
+
+@test "the lockout answers Retry-After with the seconds left" {
+	registered
+	fail_logins 3 "$USER_EMAIL"
+	sql "UPDATE lockouts SET until = $(($(now) + 120)) WHERE user_id = '$USER_ID'"
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_429 115 120
+}
+
+@test "the lockout ends on time and the account starts from a clean count" {
+	registered
+	fail_logins 3 "$USER_EMAIL"
+	# Fourteen minutes and 58 seconds later: two seconds left.
+	sql "UPDATE lockouts SET until = $(($(now) + 2)) WHERE user_id = '$USER_ID'"
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_429 1 2
+	sleep 3
+	# One more failure does not lock again: the count started over.
+	login "$USER_EMAIL" "wrong-pass1"
+	assert_status 401
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_status 200
+}
+
+@test "a lockout whose end has passed is ignored (LOGIN_LOCKOUT_MINUTES later)" {
+	registered
+	fail_logins 3 "$USER_EMAIL"
+	sql "UPDATE lockouts SET until = until - 15 * 60 WHERE user_id = '$USER_ID'"
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_status 200
+}
+
+@test "failures older than LOGIN_FAILURE_WINDOW_MINUTES do not count" {
+	registered
+	fail_logins 2 "$USER_EMAIL"
+	sql "UPDATE throttle_events SET at = at - 15 * 60 WHERE bucket = 'login_user'"
+	fail_logins 2 "$USER_EMAIL"
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_status 200
+}
+
+@test "a successful login resets the failure count" {
+	registered
+	fail_logins 2 "$USER_EMAIL"
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_status 200
+	[[ $(sql "SELECT count(*) FROM throttle_events WHERE bucket = 'login_user' AND key = '$USER_ID'") == 0 ]]
+	fail_logins 2 "$USER_EMAIL"
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_status 200
+}
+
+@test "failures by username and by email count for the same account" {
+	registered
+	login "$USER_NAME" "wrong-pass1"
+	assert_status 401
+	login "${USER_EMAIL^^}" "wrong-pass1"
+	assert_status 401
+	login "$USER_EMAIL" "wrong-pass1"
+	assert_status 401
+	login "$USER_NAME" "$USER_PASSWORD"
+	assert_429 890 900
+}
+
+@test "failures made on both workers at once lock the account for every worker" {
+	registered
+	local -a pids=()
+	local i start n
+	start=$(wc -l <"$STACK_AUTH_LOG")
+	: >"$BATS_TEST_TMPDIR/codes"
+	for i in 1 2 3 4 5 6; do
+		curl -s -o /dev/null -w '%{http_code}\n' -X POST \
+		    -H 'Content-Type: application/json' \
+		    --data-binary "{\"login\":\"$USER_EMAIL\",\"password\":\"wrong-pass$i\"}" \
+		    "$BASE/api/v1/auth/login" >>"$BATS_TEST_TMPDIR/codes" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	# Every answer is a refusal: 401, or 429 once the lockout is set.
+	! grep -vE '^(401|429)$' "$BATS_TEST_TMPDIR/codes"
+	# Both workers served some of them.
+	n=$(tail -n "+$((start + 1))" "$STACK_AUTH_LOG" |
+	    grep -E 'POST /api/v1/auth/login status=(401|429)' |
+	    grep -oE 'worker\[[0-9]+\]' | sort -u | wc -l)
+	((n >= 2)) || _fail "only $n worker(s) served the logins"
+	for i in 1 2 3 4; do
+		login "$USER_EMAIL" "$USER_PASSWORD"
+		assert_429 880 900
+	done
+}
+
+@test "a lockout survives a worker's death and a restart of the whole pool" {
+	registered
+	fail_logins 3 "$USER_EMAIL"
+	kill_worker KILL
+	wait_for_workers 2 10
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_429 880 900
+	stop_authd
+	start_authd
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_429 870 900
+}
+
+@test "failed logins per address are limited (LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE)" {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		login "nobody$i@example.com" "wrong-pass1"
+		assert_status 401
+	done
+	login "nobody@example.com" "wrong-pass1"
+	assert_429 55 60
+	# Also for an existing account with the right password.
+	registered
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_429 55 60
+	# Retry-After: until the oldest counted failure leaves the minute.
+	sql "UPDATE throttle_events SET at = $(($(now) - 50)) WHERE rowid = (SELECT min(rowid) FROM throttle_events WHERE bucket = 'login_ip')"
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_429 9 10
+	# A minute later the address may try again.
+	sql "UPDATE throttle_events SET at = at - 60 WHERE bucket = 'login_ip'"
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_status 200
+}
+
+@test "refused attempts are not counted: waiting Retry-After is enough" {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		login "nobody$i@example.com" "wrong-pass1"
+	done
+	for ((i = 0; i < 5; i++)); do
+		login "nobody@example.com" "wrong-pass1"
+		assert_status 429
+	done
+	[[ $(sql "SELECT count(*) FROM throttle_events WHERE bucket = 'login_ip'") == 20 ]]
+}
+
+@test "registrations per address are limited (REGISTER_MAX_PER_IP_PER_HOUR), 409s included" {
+	local name i
+	name=$(unique_name r)
+	# Invalid requests are answered 422 and not counted.
+	for i in 1 2 3; do
+		api POST /api/v1/auth/register '{"email":"bad","username":"x","password":"y"}'
+		assert_status 422
+	done
+	api POST /api/v1/auth/register "{\"email\":\"$name@example.com\",\"username\":\"$name\",\"password\":\"secret123\"}"
+	assert_status 201
+	api POST /api/v1/auth/register "{\"email\":\"$name@example.com\",\"username\":\"${name}x\",\"password\":\"secret123\"}"
+	assert_status 409
+	api POST /api/v1/auth/register "{\"email\":\"x$name@example.com\",\"username\":\"$name\",\"password\":\"secret123\"}"
+	assert_status 409
+	api POST /api/v1/auth/register "{\"email\":\"y$name@example.com\",\"username\":\"y$name\",\"password\":\"secret123\"}"
+	assert_status 201
+	api POST /api/v1/auth/register "{\"email\":\"z$name@example.com\",\"username\":\"z$name\",\"password\":\"secret123\"}"
+	assert_429 3590 3600
+	[[ $(sql "SELECT count(*) FROM users WHERE email = 'z$name@example.com'") == 0 ]]
+	# Field validation still answers first.
+	api POST /api/v1/auth/register '{"email":"bad","username":"x","password":"y"}'
+	assert_status 422
+	# An hour later.
+	sql "UPDATE throttle_events SET at = at - 3600 WHERE bucket = 'register_ip'"
+	api POST /api/v1/auth/register "{\"email\":\"z$name@example.com\",\"username\":\"z$name\",\"password\":\"secret123\"}"
+	assert_status 201
+}
+
+@test "0 switches every limit off" {
+	restart_with LOGIN_MAX_FAILURES=0 LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE=0 \
+	    REGISTER_MAX_PER_IP_PER_HOUR=0
+	local i
+	registered
+	for ((i = 0; i < 25; i++)); do
+		login "$USER_EMAIL" "wrong-pass1"
+		assert_status 401
+	done
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_status 200
+	for ((i = 0; i < 12; i++)); do
+		registered
+	done
+	# Nothing is even counted.
+	[[ $(sql "SELECT count(*) FROM throttle_events") == 0 ]]
+	[[ $(sql "SELECT count(*) FROM lockouts") == 0 ]]
+}
+
+@test "LOGIN_LOCKOUT_MINUTES=0 switches the lockout off" {
+	restart_with LOGIN_MAX_FAILURES=3 LOGIN_LOCKOUT_MINUTES=0 \
+	    LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE=0
+	local i
+	registered
+	fail_logins 6 "$USER_EMAIL"
+	login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_status 200
+	[[ $(sql "SELECT count(*) FROM lockouts") == 0 ]]
+}

@@ -1,0 +1,293 @@
+/*
+ * The router and everything behind it: router_dispatch() on a request
+ * made from the input, against a real database (built by store_migrate
+ * in a temporary directory, on tmpfs when there is one) holding two
+ * fixed accounts, an ADMIN and a REGULAR user.  The directory is made
+ * under FUZZ_TMPDIR when set (tests/fuzz/run sets it and removes it, so
+ * a crash, which skips the clean-up at exit, leaves nothing behind).
+ *
+ * Input: byte 0 picks the method (low 3 bits) and the Authorization
+ * (bits 4-5: none, the admin's valid token, the user's valid token, or
+ * a line of the input); then "path\nquery\ncontent-type\n[authorization\n]body".
+ * The database is put back to the same two accounts before every run,
+ * so an input means the same thing each time it is replayed.
+ *
+ * Invariants: no 5xx other than 501 (an endpoint not written yet), and
+ * every answer with a JSON body serialises to strict UTF-8 JSON, with a
+ * "detail" whenever the status is 4xx.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <ftw.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "http.h"
+#include "jwt.h"
+#include "mail.h"
+#include "pwhash.h"
+#include "store.h"
+#include "util.h"
+#include "fuzz.h"
+
+#define ADMIN_ID	"00000000-0000-4000-8000-000000000001"
+#define USER_ID		"00000000-0000-4000-8000-000000000002"
+
+static struct store	*st;
+static sqlite3		*h;		/* the harness's own connection */
+static char		*reset_sql;
+static char		*tok_admin, *tok_user;
+static char		 dir[4096];
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "fuzz_router: %s\n", what);
+	exit(1);
+}
+
+static char *
+token(const char *id, const char *role, const char *name)
+{
+	struct jwt_claims	c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.sub, sizeof(c.sub), "%s", id);
+	snprintf(c.type, sizeof(c.type), "access");
+	snprintf(c.jti, sizeof(c.jti), "fuzz-%s", role);
+	snprintf(c.role, sizeof(c.role), "%s", role);
+	snprintf(c.username, sizeof(c.username), "%s", name);
+	c.iat = now_s();
+	c.exp = c.iat + 10L * 365 * 86400;
+	c.gen = 0;
+	return jwt_sign(&c, cfg.secret, cfg.secret_len);
+}
+
+/* Deletes every table's rows and inserts the two accounts again. */
+static char *
+make_reset_sql(void)
+{
+	sqlite3_stmt	*s;
+	char		*q, *n, *hash;
+
+	if (sqlite3_prepare_v2(h, "SELECT name FROM sqlite_master WHERE "
+	    "type = 'table' AND name NOT LIKE 'sqlite_%'", -1, &s,
+	    NULL) != SQLITE_OK)
+		die("list tables");
+	q = xstrdup("BEGIN IMMEDIATE;");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		n = xasprintf("%s DELETE FROM \"%s\";", q,
+		    (const char *)sqlite3_column_text(s, 0));
+		free(q);
+		q = n;
+	}
+	sqlite3_finalize(s);
+	if ((hash = pwhash_hash(&cfg.pw, "Secret123", 9)) == NULL)
+		die("hash");
+	n = xasprintf("%s INSERT INTO users (id, email, username, phone, "
+	    "password_hash, account_role, email_verified, created_at, "
+	    "updated_at) VALUES ('" ADMIN_ID "', 'admin@example.com', "
+	    "'boss', NULL, '%s', 'ADMIN', 1, 1790000000, 1790000000), "
+	    "('" USER_ID "', 'user@example.com', 'john_doe', '+48123456789', "
+	    "'%s', 'REGULAR', 0, 1790000000, 1790000000); COMMIT;", q, hash,
+	    hash);
+	free(q);
+	free(hash);
+	return n;
+}
+
+static void
+empty_dir(const char *sub)
+{
+	struct dirent	*e;
+	DIR		*d;
+	char		*p, *f;
+
+	p = xasprintf("%s/spool/%s", dir, sub);
+	if ((d = opendir(p)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			f = xasprintf("%s/%s", p, e->d_name);
+			unlink(f);
+			free(f);
+		}
+		closedir(d);
+	}
+	free(p);
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+/* Removes the temporary directory when the fuzzer exits. */
+static void
+cleanup(void)
+{
+	if (h != NULL)
+		sqlite3_close(h);
+	store_close(st);
+	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static unsigned char	 secret[] = "fuzzing-secret-0123456789abcdefghijklmn";
+	const char		*base;
+
+	(void)argc;
+	(void)argv;
+	if ((base = getenv("FUZZ_TMPDIR")) == NULL || *base == '\0')
+		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	snprintf(dir, sizeof(dir), "%s/authd-fuzz.XXXXXX", base);
+	if (mkdtemp(dir) == NULL)
+		die("mkdtemp");
+	atexit(cleanup);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.state_dir = xstrdup(dir);
+	cfg.database_path = xasprintf("%s/auth.db", dir);
+	cfg.spool_dir = xasprintf("%s/spool", dir);
+	cfg.outbox_dir = xasprintf("%s/outbox", dir);
+	cfg.secret = secret;
+	cfg.secret_len = sizeof(secret) - 1;
+	cfg.algorithm = xstrdup("HS256");
+	cfg.access_ttl = 1800;
+	cfg.refresh_ttl = 7 * 86400;
+	cfg.reset_ttl = 900;
+	cfg.verify_ttl = 48 * 3600;
+	cfg.reuse_grace = 10;
+	cfg.frontend_url = xstrdup("http://localhost:3000");
+	cfg.app_name = xstrdup("authd");
+	cfg.login_max_failures = 5;
+	cfg.login_failure_window = 900;
+	cfg.login_lockout = 900;
+	cfg.login_max_fail_ip_min = 30;
+	cfg.register_max_ip_hour = 10;
+	cfg.reset_max_account_hour = 3;
+	cfg.workers = 1;
+	cfg.busy_timeout_ms = 1000;
+	cfg.pw.t_cost = 1;
+	cfg.pw.m_cost = 8;
+	cfg.pw.parallelism = 1;
+	cfg.pw.max_m_cost = 64;
+	cfg.pw.max_t_cost = 2;
+	cfg.mail_transport = xstrdup("file");
+	cfg.mail_max_attempts = 8;
+	cfg.mail_retry_scale = 1.0;
+	cfg.from_email = xstrdup("noreply@localhost");
+	if (store_migrate(cfg.database_path) == -1 ||
+	    spool_init(cfg.spool_dir) == -1 || handlers_init() == -1 ||
+	    store_open(cfg.database_path, &st) == -1)
+		die("set-up");
+	if (sqlite3_open(cfg.database_path, &h) != SQLITE_OK)
+		die("harness connection");
+	sqlite3_busy_timeout(h, 5000);
+	reset_sql = make_reset_sql();
+	tok_admin = token(ADMIN_ID, "ADMIN", "boss");
+	tok_user = token(USER_ID, "REGULAR", "john_doe");
+	return 0;
+}
+
+/* Cuts the next line off *p (of *n bytes): an allocated string. */
+static char *
+line(const uint8_t **p, size_t *n, size_t max)
+{
+	const uint8_t	*nl = memchr(*p, '\n', *n);
+	size_t		 len = nl != NULL ? (size_t)(nl - *p) : *n;
+	char		*s;
+
+	s = fz_cstr(*p, len);
+	s[strnlen(s, max)] = '\0';	/* as the worker copies a parameter */
+	*p += len + (nl != NULL);
+	*n -= len + (nl != NULL);
+	return s;
+}
+
+static void
+check(const struct req *r, const struct resp *out)
+{
+	struct json_object	*j;
+	const char		*s;
+	size_t			 len;
+
+	if (out->status < 200 || out->status > 599)
+		fz_fail("status %d", out->status);
+	if (out->status >= 500 && out->status != 501)
+		fz_fail("%s %s answered %d", method_name(r->method), r->path,
+		    out->status);
+	if (out->body == NULL) {
+		if (out->status >= 400)
+			fz_fail("error %d without a body", out->status);
+		return;
+	}
+	s = json_object_to_json_string_length(out->body,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if ((j = fz_strict_json(s, len)) == NULL)
+		fz_fail("answer is not strict UTF-8 JSON: %.200s", s);
+	if (out->status >= 400 && !json_object_object_get_ex(j, "detail",
+	    NULL))
+		fz_fail("error %d without detail", out->status);
+	json_object_put(j);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct req	 r;
+	struct resp	 out;
+	char		*err = NULL;
+	int		 sel;
+
+	if (size < 1 || size > BODY_MAX)
+		return 0;
+	if (sqlite3_exec(h, reset_sql, NULL, NULL, &err) != SQLITE_OK) {
+		fprintf(stderr, "reset: %s\n", err ? err : "?");
+		abort();
+	}
+	sel = *data++;
+	size--;
+	memset(&r, 0, sizeof(r));
+	r.start_ms = mono_ms();
+	r.db = st;
+	r.method = (enum method)((sel & 7) % M__MAX);
+	r.method_s = xstrdup(method_name(r.method));
+	r.path = line(&data, &size, 2048);
+	r.query = line(&data, &size, 4096);
+	r.ctype = line(&data, &size, 256);
+	switch ((sel >> 4) & 3) {
+	case 1:
+		r.authz = xasprintf("Bearer %s", tok_admin);
+		break;
+	case 2:
+		r.authz = xasprintf("Bearer %s", tok_user);
+		break;
+	case 3:
+		r.authz = line(&data, &size, 16384);
+		break;
+	}
+	r.ip = xstrdup("127.0.0.1");
+	r.ua = xstrdup("fuzz");
+	r.reqid = xstrdup("fuzz");
+	r.body = fz_cstr(data, size);
+	r.bodylen = size;
+	resp_init(&out);
+	router_dispatch(&r, &out);
+	check(&r, &out);
+	resp_free(&out);
+	req_free(&r);
+	empty_dir("new");
+	empty_dir("tmp");
+	return 0;
+}
