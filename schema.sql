@@ -67,13 +67,15 @@ CREATE INDEX user_tokens_user ON user_tokens (user_id, kind, created_at);
 -- a reset email).  Rows older than the longest window are pruned.
 CREATE TABLE throttle_events (
 	bucket		TEXT NOT NULL,			-- 'login_user', 'login_ip', 'register_ip', 'reset_user'
-	key		TEXT NOT NULL,			-- user id or client address
+	key		TEXT NOT NULL,			-- account key (see lockouts) or client address
 	at		INTEGER NOT NULL		-- unix seconds
 );
 CREATE INDEX throttle_events_key ON throttle_events (bucket, key, at);
 
--- Account lockouts after repeated failed logins.
+-- Lockouts after repeated failed logins.  The key is the account's id,
+-- or, for an identifier no account matches, the identifier itself, so a
+-- lockout does not tell whether an account exists.
 CREATE TABLE lockouts (
-	user_id		TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+	key		TEXT PRIMARY KEY,		-- user id or 'ident:<identifier>'
 	until		INTEGER NOT NULL		-- unix seconds
 ) WITHOUT ROWID;

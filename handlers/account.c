@@ -63,15 +63,15 @@ handle_me_password(struct req *r, struct resp *out)
 		return out->status;
 	if (!fields_read(r, pw_fields, F__MAX, v, out))
 		return out->status;
-	if ((rc = throttle_login_check(r, out, r->user)) != 0)
+	if ((rc = throttle_login_check(r, out, r->user->id)) != 0)
 		goto done;
 	if (!password_check(r->user, v[F_CURRENT].s, v[F_CURRENT].len,
 	    &rehash)) {
-		throttle_login_failed(r, r->user);
+		throttle_login_failed(r, r->user->id);
 		rc = resp_detail(out, 400, "Incorrect current password");
 		goto done;
 	}
-	throttle_login_ok(r, r->user);
+	throttle_login_ok(r, r->user->id);
 	if ((hash = pwhash_hash(&cfg.pw, v[F_NEW].s, v[F_NEW].len)) == NULL) {
 		rc = resp_detail(out, 500, "Internal Server Error");
 		goto done;

@@ -72,14 +72,15 @@ int	 password_check(const struct user *, const char *pw, size_t len,
 /* Counts a registration attempt of the client address: 0, or 429/5xx in out. */
 int	 throttle_register(struct req *, struct resp *);
 /*
- * Before a login is checked: 0, or 429 (address over its failure limit, or
- * the account u locked; u may be NULL) or 5xx in out.
+ * Before a login's password is checked: 0, or 429 (the address over its
+ * failure limit, or the account key locked) or 5xx in out.  The account
+ * key is the user's id, or "ident:<identifier>" when no account matches.
  */
-int	 throttle_login_check(struct req *, struct resp *, const struct user *);
-/* After a failed login (u NULL for an unknown identifier). */
-void	 throttle_login_failed(struct req *, const struct user *);
+int	 throttle_login_check(struct req *, struct resp *, const char *account);
+/* After a failed login of the account key. */
+void	 throttle_login_failed(struct req *, const char *account);
 /* After a successful login: clears the account's failures. */
-void	 throttle_login_ok(struct req *, const struct user *);
+void	 throttle_login_ok(struct req *, const char *account);
 
 /* --- captcha.c --- */
 

@@ -58,6 +58,24 @@ lower(const char *s, size_t n)
 	return l;
 }
 
+/*
+ * The throttling key of a login: the account's id, or for an identifier
+ * no account matches "ident:" and the SHA-256 of the identifier (hashed,
+ * since it may be anything the client typed, a password included).
+ */
+static char *
+account_key(const struct user *u, const char *ident)
+{
+	unsigned char	h[32];
+	char		hex[65];
+
+	if (u != NULL)
+		return xstrdup(u->id);
+	sha256(ident, strlen(ident), h);
+	hex_encode(h, sizeof(h), hex);
+	return xasprintf("ident:%s", hex);
+}
+
 static int
 incorrect(struct resp *out)
 {
@@ -77,7 +95,7 @@ handle_login(struct req *r, struct resp *out)
 	struct fval	*id;
 	struct user	*u = NULL;
 	struct json_object *list;
-	char		*ident = NULL, *phone = NULL, *nh;
+	char		*ident = NULL, *phone = NULL, *account = NULL, *nh;
 	int		 rc, ok, rehash;
 
 	if (!body_parse(r, out, 1, 0))
@@ -99,8 +117,6 @@ handle_login(struct req *r, struct resp *out)
 		rc = incorrect(out);
 		goto done;
 	}
-	if ((rc = throttle_login_check(r, out, NULL)) != 0)
-		goto done;
 	ident = lower(id->s, id->len);
 	if (phone_like(ident))
 		phone = phone_normalise(ident);
@@ -108,15 +124,16 @@ handle_login(struct req *r, struct resp *out)
 		rc = resp_store_error(out, rc);
 		goto done;
 	}
-	if (u != NULL && (rc = throttle_login_check(r, out, u)) != 0)
+	account = account_key(u, phone != NULL ? phone : ident);
+	if ((rc = throttle_login_check(r, out, account)) != 0)
 		goto done;
 	ok = password_check(u, v[F_PASSWORD].s, v[F_PASSWORD].len, &rehash);
 	if (!ok || !u->is_active || u->deleted_at != 0) {
-		throttle_login_failed(r, u);
+		throttle_login_failed(r, account);
 		rc = incorrect(out);
 		goto done;
 	}
-	throttle_login_ok(r, u);
+	throttle_login_ok(r, account);
 	if (cfg.require_verified && !u->email_verified) {
 		rc = resp_detail(out, 403, "Email not verified");
 		goto done;
@@ -129,6 +146,7 @@ handle_login(struct req *r, struct resp *out)
 	}
 	rc = login_answer(r, out, u);
 done:
+	free(account);
 	free(ident);
 	free(phone);
 	user_free(u);

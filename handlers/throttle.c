@@ -21,6 +21,8 @@
  */
 #include <stdint.h>
 
+#include <string.h>
+
 #include "config.h"
 #include "handlers.h"
 #include "log.h"
@@ -75,26 +77,24 @@ throttle_register(struct req *r, struct resp *out)
 }
 
 /*
- * Before a login's password is checked.  With u NULL: the client
- * address's failures of the last minute against
- * LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE.  With u: the account's lockout.
- * Returns 0 to go on, or 429/5xx with the answer in out.
+ * Before a login's password is checked: the client address's failures of
+ * the last minute against LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE, then the
+ * lockout of the account key (a user id, or the identifier when no
+ * account matches, so an unknown identifier is locked out exactly like a
+ * real account).  Returns 0 to go on, or 429/5xx with the answer in out.
  */
 int
-throttle_login_check(struct req *r, struct resp *out, const struct user *u)
+throttle_login_check(struct req *r, struct resp *out, const char *account)
 {
 	int64_t	until = 0;
 	int	rc;
 
-	if (u == NULL) {
-		if (cfg.login_max_fail_ip_min <= 0)
-			return 0;
-		return over_limit(r, out, B_LOGIN_IP, r->ip,
-		    cfg.login_max_fail_ip_min, MINUTE);
-	}
+	if (cfg.login_max_fail_ip_min > 0 && (rc = over_limit(r, out,
+	    B_LOGIN_IP, r->ip, cfg.login_max_fail_ip_min, MINUTE)) != 0)
+		return rc;
 	if (cfg.login_max_failures <= 0 || cfg.login_lockout <= 0)
 		return 0;
-	if ((rc = store_lockout_get(r->db, u->id, &until)) < 0)
+	if ((rc = store_lockout_get(r->db, account, &until)) < 0)
 		return resp_store_error(out, rc);
 	if (rc == 0)
 		return 0;
@@ -102,13 +102,14 @@ throttle_login_check(struct req *r, struct resp *out, const struct user *u)
 }
 
 /*
- * After a failed login: counts it for the client address and, when u is
- * known, for the account, which is locked once it reaches
- * LOGIN_MAX_FAILURES within LOGIN_FAILURE_WINDOW.  Store failures are
- * logged; the login is refused anyway.
+ * After a failed login: counts it for the client address and for the
+ * account key, which is locked once it reaches LOGIN_MAX_FAILURES within
+ * LOGIN_FAILURE_WINDOW.  Store failures are logged; the login is refused
+ * anyway.  The key is not logged: for an unknown account it is what the
+ * client typed.
  */
 void
-throttle_login_failed(struct req *r, const struct user *u)
+throttle_login_failed(struct req *r, const char *account)
 {
 	int64_t	now;
 	int	n;
@@ -116,25 +117,28 @@ throttle_login_failed(struct req *r, const struct user *u)
 	if (cfg.login_max_fail_ip_min > 0 &&
 	    store_throttle_add(r->db, B_LOGIN_IP, r->ip) < 0)
 		log_warnx("throttle: cannot count a failed login");
-	if (u == NULL || cfg.login_max_failures <= 0 || cfg.login_lockout <= 0)
+	if (cfg.login_max_failures <= 0 || cfg.login_lockout <= 0)
 		return;
-	if (store_throttle_add(r->db, B_LOGIN_USER, u->id) < 0) {
-		log_warnx("throttle: cannot count a failed login of user %s",
-		    u->id);
+	if (store_throttle_add(r->db, B_LOGIN_USER, account) < 0) {
+		log_warnx("throttle: cannot count a failed login");
 		return;
 	}
 	now = now_s();
-	n = store_throttle_count(r->db, B_LOGIN_USER, u->id,
+	n = store_throttle_count(r->db, B_LOGIN_USER, account,
 	    now - cfg.login_failure_window + 1, NULL);
 	if (n < cfg.login_max_failures)
 		return;
-	if (store_lockout_set(r->db, u->id, now + cfg.login_lockout) < 0) {
-		log_warnx("throttle: cannot lock user %s", u->id);
+	if (store_lockout_set(r->db, account, now + cfg.login_lockout) < 0) {
+		log_warnx("throttle: cannot lock an account");
 		return;
 	}
-	log_info("user %s locked for %lds after %d failed logins", u->id,
-	    cfg.login_lockout, n);
-	(void)store_throttle_clear(r->db, B_LOGIN_USER, u->id);
+	if (strncmp(account, "ident:", 6) != 0)
+		log_info("user %s locked for %lds after %d failed logins",
+		    account, cfg.login_lockout, n);
+	else
+		log_info("an unknown identifier locked for %lds after %d "
+		    "failed logins", cfg.login_lockout, n);
+	(void)store_throttle_clear(r->db, B_LOGIN_USER, account);
 }
 
 /*
@@ -142,12 +146,12 @@ throttle_login_failed(struct req *r, const struct user *u)
  * read when there are none, so the common case takes no write lock.
  */
 void
-throttle_login_ok(struct req *r, const struct user *u)
+throttle_login_ok(struct req *r, const char *account)
 {
-	if (u == NULL || cfg.login_max_failures <= 0 || cfg.login_lockout <= 0)
+	if (cfg.login_max_failures <= 0 || cfg.login_lockout <= 0)
 		return;
-	if (store_throttle_count(r->db, B_LOGIN_USER, u->id, 0, NULL) > 0 &&
-	    store_throttle_clear(r->db, B_LOGIN_USER, u->id) < 0)
+	if (store_throttle_count(r->db, B_LOGIN_USER, account, 0, NULL) > 0 &&
+	    store_throttle_clear(r->db, B_LOGIN_USER, account) < 0)
 		log_warnx("throttle: cannot clear the failures of user %s",
-		    u->id);
+		    account);
 }

@@ -179,11 +179,14 @@ int	 store_throttle_count(struct store *, const char *bucket, const char *key,
 	    int64_t since, int64_t *oldest);
 /* Clears a bucket/key (a successful login clears the account's failures). */
 int	 store_throttle_clear(struct store *, const char *bucket, const char *key);
-/* Lockout: sets until; returns 1 or <0. */
-int	 store_lockout_set(struct store *, const char *user_id, int64_t until);
-/* Lockout end time in *until when locked now: 1 locked, 0 not, <0 error. */
-int	 store_lockout_get(struct store *, const char *user_id, int64_t *until);
-int	 store_lockout_clear(struct store *, const char *user_id);
+/*
+ * Lockouts by account key (a user id, or "ident:<identifier>" for an
+ * identifier no account matches).  set: 1 or <0.  get: 1 locked now with
+ * the end in *until, 0 not, <0 error.  clear: 1, 0 none, <0.
+ */
+int	 store_lockout_set(struct store *, const char *key, int64_t until);
+int	 store_lockout_get(struct store *, const char *key, int64_t *until);
+int	 store_lockout_clear(struct store *, const char *key);
 
 /* --- admin.c: administration --- */
 

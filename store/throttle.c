@@ -45,12 +45,12 @@ static const char *const sql[Q__MAX] = {
 	/* Q_PRUNE_LOCKOUTS */
 	"DELETE FROM lockouts WHERE until <= ?1",
 	/* Q_LOCK_SET */
-	"INSERT INTO lockouts (user_id, until) VALUES (?1, ?2) "
-	"ON CONFLICT (user_id) DO UPDATE SET until = excluded.until",
+	"INSERT INTO lockouts (key, until) VALUES (?1, ?2) "
+	"ON CONFLICT (key) DO UPDATE SET until = excluded.until",
 	/* Q_LOCK_GET */
-	"SELECT until FROM lockouts WHERE user_id = ?1 AND until > ?2",
+	"SELECT until FROM lockouts WHERE key = ?1 AND until > ?2",
 	/* Q_LOCK_CLEAR */
-	"DELETE FROM lockouts WHERE user_id = ?1",
+	"DELETE FROM lockouts WHERE key = ?1",
 };
 
 /* Runs one bound write statement to its end; 0 or <0. */
@@ -172,18 +172,18 @@ store_throttle_clear(struct store *st, const char *bucket, const char *key)
 }
 
 /*
- * Locks the account user_id until the given time (replacing an earlier
+ * Locks the account key until the given time (replacing an earlier
  * lockout).  Returns 1 or <0.
  */
 int
-store_lockout_set(struct store *st, const char *user_id, int64_t until)
+store_lockout_set(struct store *st, const char *key, int64_t until)
 {
 	sqlite3_stmt	*s;
 	int		 rc;
 
 	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_LOCK_SET)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, user_id);
+	bind_text(s, 1, key);
 	sqlite3_bind_int64(s, 2, until);
 	if ((rc = run(st, s, Q_LOCK_SET)) < 0)
 		return rc;
@@ -192,19 +192,19 @@ store_lockout_set(struct store *st, const char *user_id, int64_t until)
 }
 
 /*
- * Whether user_id is locked now.  Returns 1 with the end of the lockout
+ * Whether key is locked now.  Returns 1 with the end of the lockout
  * in *until, 0 when not locked (an ended lockout does not count), <0 on
  * failure.
  */
 int
-store_lockout_get(struct store *st, const char *user_id, int64_t *until)
+store_lockout_get(struct store *st, const char *key, int64_t *until)
 {
 	sqlite3_stmt	*s;
 	int		 rc;
 
 	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_LOCK_GET)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, user_id);
+	bind_text(s, 1, key);
 	sqlite3_bind_int64(s, 2, now_s());
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && until != NULL)
@@ -217,9 +217,9 @@ store_lockout_get(struct store *st, const char *user_id, int64_t *until)
 	return store_err(st, rc, sql[Q_LOCK_GET]);
 }
 
-/* Ends the lockout of user_id, if any.  Returns 1, 0 none, <0 failure. */
+/* Ends the lockout of key, if any.  Returns 1, 0 none, <0 failure. */
 int
-store_lockout_clear(struct store *st, const char *user_id)
+store_lockout_clear(struct store *st, const char *key)
 {
 	sqlite3_stmt	*s;
 	int		 rc;
@@ -227,7 +227,7 @@ store_lockout_clear(struct store *st, const char *user_id)
 	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX,
 	    Q_LOCK_CLEAR)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, user_id);
+	bind_text(s, 1, key);
 	if ((rc = run(st, s, Q_LOCK_CLEAR)) < 0)
 		return rc;
 	wrote(st);
