@@ -10,43 +10,16 @@
 
 #include "fields.h"
 #include "http.h"
-#include "validate.h"
 #include "fuzz.h"
-
-static const char *
-check_email(const char *s, size_t n, char **norm)
-{
-	return validate_email(s, n, norm);
-}
-
-static const char *
-check_username(const char *s, size_t n, char **norm)
-{
-	(void)norm;
-	return validate_username(s, n);
-}
-
-static const char *
-check_password(const char *s, size_t n, char **norm)
-{
-	(void)norm;
-	return validate_password(s, n);
-}
-
-static const char *
-check_phone(const char *s, size_t n, char **norm)
-{
-	return validate_phone(s, n, norm);
-}
 
 enum { F_EMAIL, F_USERNAME, F_PASSWORD, F_PHONE, F_ALL, F_LIMIT, F_EXPIRES,
     F_TOKEN, F__MAX };
 
 static const struct field table[F__MAX] = {
-	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, check_email, 1024 },	/* F_EMAIL */
-	{ "username", FT_STRING, F_REQUIRED, check_username, 64 },		/* F_USERNAME */
-	{ "password", FT_STRING, 0, check_password, 4096 },			/* F_PASSWORD */
-	{ "phone", FT_STRING, 0, check_phone, 64 },				/* F_PHONE */
+	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
+	{ "username", FT_STRING, F_REQUIRED, field_username, 64 },		/* F_USERNAME */
+	{ "password", FT_STRING, 0, field_password, 4096 },			/* F_PASSWORD */
+	{ "phone", FT_STRING, 0, field_phone, 64 },				/* F_PHONE */
 	{ "all", FT_BOOL, 0, NULL, 0 },						/* F_ALL */
 	{ "limit", FT_INT, 0, NULL, 0 },					/* F_LIMIT */
 	{ "subscription_expires_at", FT_STRING_OR_NULL, 0, NULL, 64 },		/* F_EXPIRES */
