@@ -73,6 +73,32 @@ drain(int fd)
 }
 
 /*
+ * The spool's directories went away under the running mailer (removed by
+ * hand, a cleaned /var): recreate them and watch new/ again, so the
+ * mailer neither spins on a missing directory nor misses new mail.
+ * Returns the inotify descriptor to use from now on (-1: rescans only).
+ */
+static int
+spool_restore(const char *newdir, int ifd, int *missing)
+{
+	if (!*missing)
+		log_warnx("spool %s is missing or not writable: recreating "
+		    "it", cfg.spool_dir);
+	*missing = 1;
+	if (spool_init(cfg.spool_dir) == -1)
+		return ifd;
+	*missing = 0;
+	log_info("spool %s recreated", cfg.spool_dir);
+	if (ifd != -1 && inotify_add_watch(ifd, newdir, IN_MOVED_TO |
+	    IN_CLOSE_WRITE | IN_ONLYDIR) == -1) {
+		log_warn("inotify on %s, falling back to rescans", newdir);
+		close(ifd);
+		ifd = -1;
+	}
+	return ifd;
+}
+
+/*
  * Start-up may exit (bad configuration, templates or spool: status 1,
  * bad usage: 2); after that nothing ends the loop but SIGTERM or SIGINT
  * (status 0), or a failing poll(2) (status 1).  Failures of single
@@ -88,7 +114,7 @@ main(int argc, char *argv[])
 	sigset_t		 mask;
 	char			 err[512], *tdir = NULL, *newdir = NULL;
 	int			 ch, dflag = 0, once = 0, ifd = -1, rc = 1;
-	int			 curl_up = 0, nfd;
+	int			 curl_up = 0, nfd, missing = 0;
 
 	while ((ch = getopt(argc, argv, "dhot:")) != -1) {
 		switch (ch) {
@@ -166,7 +192,10 @@ main(int argc, char *argv[])
 	    cfg.mail_retry_scale);
 
 	for (;;) {
-		mailer_run(&m);
+		if (!spool_ready(cfg.spool_dir))
+			ifd = spool_restore(newdir, ifd, &missing);
+		if (!missing)
+			mailer_run(&m);
 		if (stop_check(&st) || once)
 			break;
 		pfd[0].fd = st.fd;
@@ -177,8 +206,8 @@ main(int argc, char *argv[])
 			pfd[1].events = POLLIN;
 			nfd = 2;
 		}
-		if (poll(pfd, (nfds_t)nfd, mailer_timeout_ms(&m, RESCAN_MS))
-		    == -1 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)nfd, missing ? RESCAN_MS :
+		    mailer_timeout_ms(&m, RESCAN_MS)) == -1 && errno != EINTR) {
 			log_warn("poll");
 			goto done;
 		}

@@ -383,3 +383,18 @@ json_file_get() {
 	api GET /health/ready
 	assert_status 200
 }
+
+@test "the spool removed under the running mailer is recreated, without spinning, and mail flows again" {
+	local pid ticks0 ticks1
+	pid=$(mailer_pid)
+	mv "$MAIL_SPOOL_DIR" "$BATS_TEST_TMPDIR/spool.gone"
+	wait_until 5 test -d "$MAIL_SPOOL_DIR/new"
+	grep -q "is missing or not writable: recreating it" "$STACK_MAILER_LOG"
+	# Idle again: well under a tenth of a CPU over two seconds.
+	ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	sleep 2
+	ticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	(( ticks1 - ticks0 < 20 )) || _fail "the mailer used $((ticks1 - ticks0)) ticks in 2 s"
+	registered
+	wait_mails "$USER_EMAIL" verify 1 10
+}

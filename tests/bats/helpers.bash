@@ -80,9 +80,19 @@ start_stack() {
 # survived. Removes the stack's directory unless STACK_KEEP=1 (bats also
 # removes BATS_FILE_TMPDIR itself).
 stop_stack() {
-	local rc=0
+	local rc=0 log
 	[[ -n ${STACK_DIR:-} ]] || return 0
 	stack_stop || rc=1
+	# A sanitizer report in a daemon's log fails the file even when no
+	# request noticed it (a leak found at a worker's exit, say).
+	for log in "${STACK_AUTH_LOG:-}" "${STACK_MAILER_LOG:-}"; do
+		[[ -f $log ]] || continue
+		if grep -qE 'ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$log"; then
+			echo "stop_stack: sanitizer report in $log:" >&2
+			grep -A30 -E 'ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$log" | head -60 >&2
+			rc=1
+		fi
+	done
 	if [[ $rc -ne 0 || ${STACK_KEEP:-0} == 1 ]]; then
 		echo "stop_stack: stack kept in $STACK_DIR" >&2
 	else
