@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
@@ -240,53 +241,133 @@ resp_write(FCGX_Request *rq, const struct req *r, struct resp *out)
 }
 
 /*
- * Waits for work: the next request on a kept-alive connection, or a new
- * connection.  A kept connection is dropped when a new connection waits,
- * so one idle nginx connection never starves the queue.  Returns 0 to
- * go on to FCGX_Accept_r, -1 when stopping.
+ * A worker serves several FastCGI connections, one request at a time:
+ * nginx keeps connections alive (fastcgi_keep_conn), and a worker polls
+ * every connection it holds together with the listening socket, serving
+ * whichever has a request.  So an idle kept connection never pins a
+ * worker while requests wait on a new one, and under load requests flow
+ * over kept connections without a connect/accept/close each.
  */
-static int
-wait_work(FCGX_Request *rq, int lfd)
-{
-	struct pollfd	pf[2];
-	int		n;
+#define CONN_MAX	32
 
-	for (;;) {
-		if (stopping)
-			return -1;
-		pf[0].fd = lfd;
-		pf[0].events = POLLIN;
-		pf[1].fd = rq->ipcFd;
-		pf[1].events = POLLIN;
-		n = poll(pf, rq->ipcFd >= 0 ? 2 : 1, -1);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("poll");
-			return -1;
+struct conns {
+	FCGX_Request	 rq[CONN_MAX];
+	struct store	*db;
+};
+
+/* Builds, routes and answers the request just read on rq. */
+static void
+serve(FCGX_Request *rq, struct store *db)
+{
+	struct req	r;
+	struct resp	out;
+
+	req_build(rq, &r, db);
+	resp_init(&out);
+	router_dispatch(&r, &out);
+	resp_write(rq, &r, &out);
+	resp_free(&out);
+	req_free(&r);
+	FCGX_Finish_r(rq);
+}
+
+/* Reads the next request on slot rq (kept connection or a new one) and serves it. */
+static void
+serve_next(FCGX_Request *rq, struct store *db)
+{
+	if (FCGX_Accept_r(rq) >= 0)
+		serve(rq, db);
+}
+
+static void
+drop(FCGX_Request *rq)
+{
+	if (rq->ipcFd >= 0) {
+		close(rq->ipcFd);
+		rq->ipcFd = -1;
+	}
+}
+
+/*
+ * A slot for a new connection: a free one, else one whose connection was
+ * idle in this poll round (closed; nginx reconnects).  NULL when every
+ * connection had a request: this worker is busy and others may accept.
+ */
+static FCGX_Request *
+free_slot(struct conns *c, const int *busy)
+{
+	int	i;
+
+	for (i = 0; i < CONN_MAX; i++)
+		if (c->rq[i].ipcFd < 0)
+			return &c->rq[i];
+	for (i = 0; i < CONN_MAX; i++)
+		if (!busy[i]) {
+			drop(&c->rq[i]);
+			return &c->rq[i];
 		}
-		if (rq->ipcFd >= 0 && (pf[1].revents & (POLLIN | POLLHUP |
-		    POLLERR)))
-			return 0;
-		if (pf[0].revents & POLLIN) {
-			if (rq->ipcFd >= 0) {
-				close(rq->ipcFd);
-				rq->ipcFd = -1;
-			}
-			return 0;
+	return NULL;
+}
+
+/* One round: waits for work, serves it.  -1 when stopping. */
+static int
+round_serve(struct conns *c, int lfd)
+{
+	struct pollfd	 pf[CONN_MAX + 1];
+	FCGX_Request	*slot;
+	int		 idx[CONN_MAX + 1], busy[CONN_MAX] = { 0 };
+	int		 i, n = 1;
+
+	pf[0].fd = lfd;
+	pf[0].events = POLLIN;
+	for (i = 0; i < CONN_MAX; i++)
+		if (c->rq[i].ipcFd >= 0) {
+			pf[n].fd = c->rq[i].ipcFd;
+			pf[n].events = POLLIN;
+			idx[n++] = i;
 		}
+	if (poll(pf, (nfds_t)n, -1) == -1) {
+		if (errno == EINTR)
+			return stopping ? -1 : 0;
+		log_warn("poll");
+		return -1;
+	}
+	for (i = 1; i < n; i++)
+		if (pf[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+			busy[idx[i]] = 1;
+			serve_next(&c->rq[idx[i]], c->db);
+		}
+	if ((pf[0].revents & POLLIN) && (slot = free_slot(c, busy)) != NULL)
+		serve_next(slot, c->db);
+	return stopping ? -1 : 0;
+}
+
+/* On stop: answers requests already sent on kept connections, then closes them. */
+static void
+drain_conns(struct conns *c)
+{
+	struct pollfd	pf;
+	int		i;
+
+	for (i = 0; i < CONN_MAX; i++) {
+		if (c->rq[i].ipcFd < 0)
+			continue;
+		pf.fd = c->rq[i].ipcFd;
+		pf.events = POLLIN;
+		if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN))
+			serve_next(&c->rq[i], c->db);
+		drop(&c->rq[i]);
+		FCGX_Free(&c->rq[i], 0);
 	}
 }
 
 static int
 worker_main(int lfd)
 {
-	FCGX_Request	 rq;
+	struct conns	 c;
 	struct sigaction sa;
-	struct store	*db;
-	struct req	 r;
-	struct resp	 out;
 	sigset_t	 none;
+	int		 i, fl;
 
 	/*
 	 * Large blocks (the argon2 buffer above all) come from mmap and go
@@ -296,46 +377,41 @@ worker_main(int lfd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;	/* no SA_RESTART: accept must return */
+	sa.sa_handler = on_stop;	/* no SA_RESTART: poll must return */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
-	if (store_open(cfg.database_path, &db) == -1)
+	/*
+	 * Every worker polls the listening socket and several may wake for
+	 * one connection: accept must not block the losers.
+	 */
+	if ((fl = fcntl(lfd, F_GETFL)) == -1 ||
+	    fcntl(lfd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_warn("listening socket");
+		return 1;
+	}
+	memset(&c, 0, sizeof(c));
+	if (store_open(cfg.database_path, &c.db) == -1)
 		return 1;
 	if (handlers_init() == -1) {
-		store_close(db);
+		store_close(c.db);
 		return 1;
 	}
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, lfd,
-	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0) {
 		log_warnx("FCGX_Init failed");
-		store_close(db);
+		store_close(c.db);
 		return 1;
 	}
+	for (i = 0; i < CONN_MAX; i++)
+		FCGX_InitRequest(&c.rq[i], lfd, FCGI_FAIL_ACCEPT_ON_INTR);
 	log_debug("worker ready");
-	while (!stopping) {
-		if (wait_work(&rq, lfd) == -1)
-			break;
-		if (FCGX_Accept_r(&rq) < 0) {
-			if (stopping)
-				break;
-			continue;
-		}
-		req_build(&rq, &r, db);
-		resp_init(&out);
-		router_dispatch(&r, &out);
-		resp_write(&rq, &r, &out);
-		resp_free(&out);
-		req_free(&r);
-		FCGX_Finish_r(&rq);
-	}
-	if (rq.ipcFd >= 0)
-		close(rq.ipcFd);
-	FCGX_Free(&rq, 0);
+	while (round_serve(&c, lfd) == 0)
+		;
+	drain_conns(&c);
 	handlers_free();
-	store_close(db);
+	store_close(c.db);
 	config_free();
 	return 0;
 }

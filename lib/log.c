@@ -12,12 +12,14 @@
 
 static const char	*log_name = "authd";
 static int		 log_debug_on;
+static pid_t		 log_pid;	/* getpid() is a system call each time */
 
 void
 log_init(const char *name, int debug)
 {
 	log_name = name;
 	log_debug_on = debug;
+	log_pid = getpid();
 }
 
 static void
@@ -31,7 +33,7 @@ vlog(const char *level, const char *fmt, va_list ap, const char *err)
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(line, sizeof(line), "%s %s[%d] %s: ", ts, log_name,
-	    (int)getpid(), level);
+	    (int)(log_pid != 0 ? log_pid : getpid()), level);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
