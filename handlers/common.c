@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "jwt.h"
 #include "log.h"
+#include "mail.h"
 #include "pwhash.h"
 #include "util.h"
 
@@ -167,6 +168,19 @@ login_answer(struct req *r, struct resp *out, const struct user *u)
 		rc = token_answer(r, out, u, refresh);
 	free_secret(refresh);
 	return rc;
+}
+
+void
+mail_decoy(struct req *r)
+{
+	unsigned char	 hash[32];
+	char		*tok;
+
+	tok = token_new(hash);
+	if (store_token_decoy(r->db) < 0)
+		log_warnx("mail decoy: database write failed");
+	spool_decoy(cfg.spool_dir);
+	free_secret(tok);
 }
 
 int

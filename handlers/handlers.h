@@ -63,6 +63,12 @@ int	 token_answer(struct req *, struct resp *, const struct user *,
 	    const char *refresh);
 /* Starts a session for u and answers as token_answer(). */
 int	 login_answer(struct req *, struct resp *, const struct user *);
+/*
+ * Does the work of storing a mail token and queueing its mail, with no
+ * effect: for the answers that must cost the same whether or not an
+ * account exists (forgot-password, resend-verification).
+ */
+void	 mail_decoy(struct req *);
 /* The SPEC's verification of a password against a user or the dummy hash. */
 int	 password_check(const struct user *, const char *pw, size_t len,
 	    int *rehash);

@@ -5,7 +5,7 @@
  * forgot-password answers the same 202 whatever happens after the email
  * is found valid, and in about the same time: when no mail goes out
  * (unknown or inactive account, hourly limit reached) it still does the
- * work of queueing one (spool_decoy()), so neither the answer nor its
+ * work of queueing one (mail_decoy()), so neither the answer nor its
  * timing tells whether an account exists.  Failures after the account
  * lookup (token store, spool write) are logged and still answered 202:
  * answering them differently would reveal the account, and the user can
@@ -88,21 +88,21 @@ reset_mail(struct req *r, const struct user *u)
 		/* The same count query as a real account costs. */
 		(void)store_token_count_since(r->db, "", "reset",
 		    now_s() - HOUR);
-		spool_decoy(cfg.spool_dir);
+		mail_decoy(r);
 		return;
 	}
 	n = store_token_count_since(r->db, u->id, "reset", now_s() - HOUR);
 	if (n < 0) {
 		log_warnx("forgot-password: user %s: cannot count reset "
 		    "mails, none sent", u->id);
-		spool_decoy(cfg.spool_dir);
+		mail_decoy(r);
 		return;
 	}
 	if (cfg.reset_max_account_hour > 0 &&
 	    n >= cfg.reset_max_account_hour) {
 		log_info("forgot-password: user %s reached %ld reset mails "
 		    "this hour, none sent", u->id, cfg.reset_max_account_hour);
-		spool_decoy(cfg.spool_dir);
+		mail_decoy(r);
 		return;
 	}
 	tok = token_new(hash);

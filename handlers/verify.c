@@ -4,7 +4,7 @@
  *
  * resend-verification answers the same 202 whatever the account's state
  * and, like forgot-password, does the work of queueing a mail when none
- * goes out (spool_decoy()), so its timing does not reveal accounts.  It
+ * goes out (mail_decoy()), so its timing does not reveal accounts.  It
  * shares RESET_MAX_PER_ACCOUNT_PER_HOUR as the hourly limit of
  * verification mails per account (0 = none), counted on the stored
  * "verify" tokens, so the mail sent at registration counts too.
@@ -176,7 +176,7 @@ handle_resend_verification(struct req *r, struct resp *out)
 			log_info("resend-verification: user %s: %s, no mail "
 			    "sent", uid, n < 0 ? "cannot count mails" :
 			    "hourly limit reached");
-		spool_decoy(cfg.spool_dir);
+		mail_decoy(r);
 	} else if (verify_mail(r, u) == -1)
 		log_warnx("resend-verification: user %s: no mail sent", uid);
 	rc = resp_message(out, 202, RESEND_MESSAGE);

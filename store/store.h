@@ -166,6 +166,8 @@ int	 store_token_reset_password(struct store *, const unsigned char hash[32],
 	    const char *pwhash);
 /* Verifies an email with a verify token: 1 done, 0 bad token, <0 error. */
 int	 store_token_verify_email(struct store *, const unsigned char hash[32]);
+/* A write transaction that leaves nothing behind (timing decoy): 1 or <0. */
+int	 store_token_decoy(struct store *);
 /* Tokens of a kind created for a user since a time: count or <0. */
 int	 store_token_count_since(struct store *, const char *user_id, const char *kind,
 	    int64_t since);

@@ -24,6 +24,8 @@ enum {
 	Q_SET_PASSWORD,
 	Q_VERIFY,
 	Q_COUNT,
+	Q_DECOY_INSERT,
+	Q_DECOY_DELETE,
 	Q__MAX
 };
 
@@ -52,6 +54,10 @@ static const char *const sql[Q__MAX] = {
 	/* Q_COUNT */
 	"SELECT count(*) FROM user_tokens WHERE user_id = ?1 AND kind = ?2 "
 	"AND created_at >= ?3",
+	/* Q_DECOY_INSERT: a row that lives only inside the decoy transaction */
+	"INSERT INTO throttle_events (bucket, key, at) VALUES ('decoy', '', ?1)",
+	/* Q_DECOY_DELETE */
+	"DELETE FROM throttle_events WHERE rowid = last_insert_rowid()",
 };
 
 /*
@@ -235,5 +241,40 @@ store_token_count_since(struct store *st, const char *uid, const char *kind,
 	else
 		rc = store_err(st, rc, "count mail tokens");
 	stmt_done(s);
+	return rc;
+}
+
+/*
+ * The work of store_token_create() without its effect: a write
+ * transaction that inserts a row and deletes it again before committing,
+ * so the database does what a real token costs.  For the answers that
+ * must not reveal whether an account exists.  Returns 1 or <0.
+ */
+int
+store_token_decoy(struct store *st)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((rc = tx_begin(st)) < 0)
+		return rc;
+	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_DECOY_INSERT)) == NULL) {
+		rc = STORE_EDB;
+		goto fail;
+	}
+	sqlite3_bind_int64(s, 1, now_s());
+	if ((rc = stmt_run(st, s, sql[Q_DECOY_INSERT])) < 0)
+		goto fail;
+	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_DECOY_DELETE)) == NULL) {
+		rc = STORE_EDB;
+		goto fail;
+	}
+	if ((rc = stmt_run(st, s, sql[Q_DECOY_DELETE])) < 0)
+		goto fail;
+	if ((rc = tx_commit(st)) < 0)
+		return rc;
+	return 1;
+fail:
+	tx_rollback(st);
 	return rc;
 }
