@@ -89,6 +89,17 @@ query_entry(const char *type, const char *name, const char *msg,
 	return e;
 }
 
+/* The 422 entry of a query parameter that is not URL-encoded UTF-8. */
+static struct json_object *
+undecodable(const char *name)
+{
+	struct json_object	*e = query_entry("value_error", name,
+	    "Value error, the parameter is not valid URL-encoded UTF-8", "");
+
+	json_object_object_add(e, "input", NULL);
+	return e;
+}
+
 /*
  * Reads the integer query parameter name into *v (def when absent),
  * demanding lo <= *v <= hi.  Returns NULL, or the 422 entry.
@@ -100,9 +111,12 @@ query_long(const char *query, const char *name, long def, long lo, long hi,
 	struct json_object	*e = NULL;
 	char			*s, *end, msg[80];
 	long			 n;
+	int			 rc;
 
 	*v = def;
-	if ((s = query_get(query, name)) == NULL)
+	if ((rc = query_param(query, name, &s)) < 0)
+		return undecodable(name);
+	if (rc == 0)
 		return NULL;
 	errno = 0;
 	n = strtol(s, &end, 10);
@@ -154,8 +168,9 @@ handle_users_list(struct req *r, struct resp *out)
 	    LIMIT_MAX, &limit));
 	add_entry(&errs, query_long(r->query, "offset", 0, 0, LONG_MAX,
 	    &offset));
-	q = query_get(r->query, "q");
-	if (q != NULL && strlen(q) > Q_MAX) {
+	if (query_param(r->query, "q", &q) < 0)
+		add_entry(&errs, undecodable("q"));
+	else if (q != NULL && strlen(q) > Q_MAX) {
 		snprintf(msg, sizeof(msg), "String should have at most %d "
 		    "characters", Q_MAX);
 		add_entry(&errs, query_entry("string_too_long", "q", msg, q));

@@ -17,7 +17,8 @@ demanded_role(struct req *r)
 	char	*q;
 	int	 role;
 
-	q = query_get(r->query, "role");
+	if (query_param(r->query, "role", &q) < 0)
+		return -1;
 	if (q == NULL && r->req_role != NULL)
 		q = xstrdup(r->req_role);
 	if (q == NULL || *q == '\0') {

@@ -243,23 +243,37 @@ url_decode(const char *s, size_t n)
 	return o;
 }
 
-char *
-query_get(const char *q, const char *name)
+int
+query_param(const char *q, const char *name, char **out)
 {
 	const char	*p, *e, *eq;
 	size_t		 nlen = strlen(name);
 
+	*out = NULL;
 	for (p = q; p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
 		e = p + strcspn(p, "&");
 		eq = memchr(p, '=', (size_t)(e - p));
 		if (eq != NULL && (size_t)(eq - p) == nlen &&
-		    strncmp(p, name, nlen) == 0)
-			return url_decode(eq + 1, (size_t)(e - eq - 1));
+		    strncmp(p, name, nlen) == 0) {
+			*out = url_decode(eq + 1, (size_t)(e - eq - 1));
+			return *out == NULL ? -1 : 1;
+		}
 		if (eq == NULL && (size_t)(e - p) == nlen &&
-		    strncmp(p, name, nlen) == 0)
-			return xstrdup("");
+		    strncmp(p, name, nlen) == 0) {
+			*out = xstrdup("");
+			return 1;
+		}
 	}
-	return NULL;
+	return 0;
+}
+
+char *
+query_get(const char *q, const char *name)
+{
+	char	*v;
+
+	(void)query_param(q, name, &v);
+	return v;
 }
 
 struct json_object *

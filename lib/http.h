@@ -106,7 +106,12 @@ int	 resp_too_many(struct resp *, long retry_after);
 /* 204, no body. */
 int	 resp_empty(struct resp *, int status);
 
-/* Value of a query parameter (decoded, allocated) or NULL. */
+/*
+ * A query parameter, decoded into an allocated *out: 1 present, 0 absent,
+ * -1 present but not decodable (bad %-escape, NUL, not UTF-8).
+ */
+int	 query_param(const char *query, const char *name, char **out);
+/* The decoded value, or NULL when absent or not decodable. */
 char	*query_get(const char *query, const char *name);
 
 /*

@@ -237,7 +237,9 @@ store_user_patch(struct store *st, const char *id,
 	deactivate = p->set_active && !p->active;
 	if ((demote || deactivate) && (rc = last_admin(st, u)) < 0)
 		goto done;
-	if ((rc = apply_patch(st, id, p)) < 0)
+	/* An empty patch changes nothing, updated_at included. */
+	if ((p->set_role || p->set_pro || p->set_sub_expires ||
+	    p->set_active) && (rc = apply_patch(st, id, p)) < 0)
 		goto done;
 	if (deactivate && u->is_active &&
 	    (rc = user_revoke_all_tx(st, id)) < 0)

@@ -297,6 +297,9 @@ print("ok")' "$ACCESS_TOKEN" "$SECRET_KEY" "$USER_ID" "$USER_NAME"
 	api_bearer "$ACCESS_TOKEN" GET '/api/v1/auth/validate?role=EMPEROR'
 	assert_status 400
 	assert_body_json '{"detail":"Unknown role"}'
+	api_bearer "$ACCESS_TOKEN" GET '/api/v1/auth/validate?role=%FF'
+	assert_status 400
+	assert_body_json '{"detail":"Unknown role"}'
 }
 
 @test "refresh rotates: the new token works, the presented one is spent" {

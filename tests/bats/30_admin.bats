@@ -286,6 +286,12 @@ check_start() {
 	assert_status 422
 	assert_json_eq '.detail[0].type' string_too_long
 	assert_json_eq '.detail[0].loc' '["query","q"]'
+	api_bearer "$ADMIN_TOKEN" GET '/api/v1/users?limit=%00&q=%FF'
+	assert_status 422
+	assert_json_eq '.detail[0].loc' '["query","limit"]'
+	assert_json_eq '.detail[0].type' value_error
+	assert_json_eq '.detail[0].input' null
+	assert_json_eq '.detail[1].loc' '["query","q"]'
 }
 
 @test "GET /users/{id} answers the administration object, or 404" {
@@ -324,8 +330,12 @@ check_start() {
 
 @test "PATCH with an empty object changes nothing and answers the user" {
 	new_user
+	local before
+	before=$(sqlite3 "$STACK_DB" "SELECT updated_at FROM users WHERE id = '$USER_ID'")
+	sleep 1.1
 	patch_user "$USER_ID" '{}'
 	assert_status 200
+	[ "$(sqlite3 "$STACK_DB" "SELECT updated_at FROM users WHERE id = '$USER_ID'")" = "$before" ]
 	assert_json_eq .id "$USER_ID"
 	assert_json_eq .account_role REGULAR
 	assert_json_eq .is_active true
