@@ -66,21 +66,88 @@ on_stop(int sig)
 	stopping = 1;
 }
 
-static char *
-param(FCGX_Request *rq, const char *name, size_t max)
-{
-	const char	*v = FCGX_GetParam(name, rq->envp);
+/*
+ * The FastCGI parameters a request uses, found in one pass over the
+ * environment (FCGX_GetParam() would scan it once per name), each with
+ * the most bytes a request may bring in it.
+ */
+enum {
+	E_METHOD,
+	E_PATH,
+	E_DOCURI,
+	E_QUERY,
+	E_CTYPE,
+	E_CLEN,
+	E_AUTHZ,
+	E_REALIP,
+	E_REMOTE,
+	E_UA,
+	E_REQID,
+	E_ORIGIN,
+	E_ROLE,
+	E_ACRM,
+	E_ACRH,
+	E__MAX
+};
 
-	if (v == NULL)
+static const struct envname {
+	const char	*name;
+	size_t		 len;
+	size_t		 max;
+} envnames[E__MAX] = {
+#define E(n, max) { n, sizeof(n) - 1, max }
+	E("REQUEST_METHOD", 16),				/* E_METHOD */
+	E("PATH_INFO", 2048),					/* E_PATH */
+	E("DOCUMENT_URI", 2048),				/* E_DOCURI */
+	E("QUERY_STRING", 4096),				/* E_QUERY */
+	E("CONTENT_TYPE", 256),					/* E_CTYPE */
+	E("CONTENT_LENGTH", 32),				/* E_CLEN */
+	E("HTTP_AUTHORIZATION", 16384),				/* E_AUTHZ */
+	E("HTTP_X_REAL_IP", 64),				/* E_REALIP */
+	E("REMOTE_ADDR", 64),					/* E_REMOTE */
+	E("HTTP_USER_AGENT", 512),				/* E_UA */
+	E("HTTP_X_REQUEST_ID", 64),				/* E_REQID */
+	E("HTTP_ORIGIN", 256),					/* E_ORIGIN */
+	E("HTTP_X_REQUIRE_ROLE", 32),				/* E_ROLE */
+	E("HTTP_ACCESS_CONTROL_REQUEST_METHOD", 32),		/* E_ACRM */
+	E("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", 512),		/* E_ACRH */
+#undef E
+};
+
+/* Fills v (borrowed from envp) with the first value of each name. */
+static void
+env_scan(char **envp, const char *v[E__MAX])
+{
+	const char	*eq;
+	size_t		 n, i;
+
+	memset(v, 0, E__MAX * sizeof(*v));
+	for (; envp != NULL && *envp != NULL; envp++) {
+		if ((eq = strchr(*envp, '=')) == NULL)
+			continue;
+		n = (size_t)(eq - *envp);
+		for (i = 0; i < E__MAX; i++)
+			if (envnames[i].len == n && v[i] == NULL &&
+			    memcmp(envnames[i].name, *envp, n) == 0) {
+				v[i] = eq + 1;
+				break;
+			}
+	}
+}
+
+/* A copy of parameter i, cut at its maximum length, or NULL when absent or empty. */
+static char *
+param(const char *v[E__MAX], size_t i)
+{
+	if (v[i] == NULL || *v[i] == '\0')
 		return NULL;
-	return xstrndup(v, strnlen(v, max));
+	return xstrndup(v[i], strnlen(v[i], envnames[i].max));
 }
 
 /* A request id from nginx when it is short and printable, else our own. */
 static char *
-request_id(FCGX_Request *rq)
+request_id(const char *v)
 {
-	const char	*v = FCGX_GetParam("HTTP_X_REQUEST_ID", rq->envp);
 	const char	*p;
 	char		 id[37];
 
@@ -103,9 +170,8 @@ request_id(FCGX_Request *rq)
  * BODY_MAX.  Anything beyond is drained and flags the body as too large.
  */
 static void
-read_body(FCGX_Request *rq, struct req *r)
+read_body(FCGX_Request *rq, struct req *r, const char *cl)
 {
-	const char	*cl = FCGX_GetParam("CONTENT_LENGTH", rq->envp);
 	char		 scratch[4096];
 	char		*end;
 	long		 want = -1;
@@ -132,35 +198,31 @@ read_body(FCGX_Request *rq, struct req *r)
 static void
 req_build(FCGX_Request *rq, struct req *r, struct store *db)
 {
-	char	*ip;
+	const char	*v[E__MAX];
 
 	memset(r, 0, sizeof(*r));
 	r->start_ms = mono_ms();
 	r->db = db;
-	r->method_s = param(rq, "REQUEST_METHOD", 16);
+	env_scan(rq->envp, v);
+	r->method_s = param(v, E_METHOD);
 	r->method = method_parse(r->method_s ? r->method_s : "");
-	if ((r->path = param(rq, "PATH_INFO", 2048)) == NULL || *r->path == '\0') {
-		free(r->path);
-		r->path = param(rq, "DOCUMENT_URI", 2048);
-	}
-	if ((r->query = param(rq, "QUERY_STRING", 4096)) == NULL)
+	if ((r->path = param(v, E_PATH)) == NULL)
+		r->path = param(v, E_DOCURI);
+	if ((r->query = param(v, E_QUERY)) == NULL)
 		r->query = xstrdup("");
-	if ((r->ctype = param(rq, "CONTENT_TYPE", 256)) == NULL)
+	if ((r->ctype = param(v, E_CTYPE)) == NULL)
 		r->ctype = xstrdup("");
-	r->authz = param(rq, "HTTP_AUTHORIZATION", 16384);
-	ip = param(rq, "HTTP_X_REAL_IP", 64);
-	if (ip == NULL || *ip == '\0') {
-		free(ip);
-		ip = param(rq, "REMOTE_ADDR", 64);
-	}
-	r->ip = ip != NULL ? ip : xstrdup("unknown");
-	r->ua = param(rq, "HTTP_USER_AGENT", 512);
-	r->reqid = request_id(rq);
-	r->origin = param(rq, "HTTP_ORIGIN", 256);
-	r->req_role = param(rq, "HTTP_X_REQUIRE_ROLE", 32);
-	r->acr_method = param(rq, "HTTP_ACCESS_CONTROL_REQUEST_METHOD", 32);
-	r->acr_headers = param(rq, "HTTP_ACCESS_CONTROL_REQUEST_HEADERS", 512);
-	read_body(rq, r);
+	r->authz = param(v, E_AUTHZ);
+	if ((r->ip = param(v, E_REALIP)) == NULL &&
+	    (r->ip = param(v, E_REMOTE)) == NULL)
+		r->ip = xstrdup("unknown");
+	r->ua = param(v, E_UA);
+	r->reqid = request_id(v[E_REQID]);
+	r->origin = param(v, E_ORIGIN);
+	r->req_role = param(v, E_ROLE);
+	r->acr_method = param(v, E_ACRM);
+	r->acr_headers = param(v, E_ACRH);
+	read_body(rq, r, v[E_CLEN]);
 }
 
 static const char *

@@ -25,13 +25,18 @@ log_init(const char *name, int debug)
 static void
 vlog(const char *level, const char *fmt, va_list ap, const char *err)
 {
-	char		 line[2048], ts[32];
+	static char	 ts[32];
+	static time_t	 ts_at = -1;	/* the second ts was made for */
+	char		 line[2048];
 	struct tm	 tm;
 	time_t		 t = time(NULL);
 	int		 n;
 
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (t != ts_at) {
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		ts_at = t;
+	}
 	n = snprintf(line, sizeof(line), "%s %s[%d] %s: ", ts, log_name,
 	    (int)(log_pid != 0 ? log_pid : getpid()), level);
 	if (n < 0 || (size_t)n >= sizeof(line))
