@@ -87,6 +87,8 @@ int	 throttle_login_check(struct req *, struct resp *, const char *account);
 void	 throttle_login_failed(struct req *, const char *account);
 /* After a successful login: clears the account's failures. */
 void	 throttle_login_ok(struct req *, const char *account);
+/* After a password reset: clears the account's failures and lockout. */
+void	 throttle_account_reset(struct req *, const char *account);
 
 /* --- captcha.c --- */
 

@@ -179,6 +179,7 @@ handle_reset_password(struct req *r, struct resp *out)
 {
 	struct fval	 v[R__MAX];
 	unsigned char	 th[32];
+	char		 uid[37];
 	char		*hash = NULL;
 	int		 rc;
 
@@ -197,12 +198,15 @@ handle_reset_password(struct req *r, struct resp *out)
 		rc = resp_detail(out, 500, "Internal Server Error");
 		goto done;
 	}
-	if ((rc = store_token_reset_password(r->db, th, hash)) < 0)
+	if ((rc = store_token_reset_password(r->db, th, hash, uid)) < 0)
 		rc = resp_store_error(out, rc);
 	else if (rc == 0)
 		rc = resp_detail(out, 400, RESET_INVALID);
-	else
+	else {
+		/* The owner proved the address: the new password works now. */
+		throttle_account_reset(r, uid);
 		rc = resp_message(out, 200, RESET_MESSAGE);
+	}
 done:
 	OPENSSL_cleanse(th, sizeof(th));
 	free_secret(hash);

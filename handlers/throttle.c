@@ -155,3 +155,16 @@ throttle_login_ok(struct req *r, const char *account)
 		log_warnx("throttle: cannot clear the failures of user %s",
 		    account);
 }
+
+/*
+ * After a password reset: the owner proved the address and chose a new
+ * password, so it works at once, lockout or not.
+ */
+void
+throttle_account_reset(struct req *r, const char *account)
+{
+	if (store_throttle_clear(r->db, B_LOGIN_USER, account) < 0 ||
+	    store_lockout_clear(r->db, account) < 0)
+		log_warnx("throttle: cannot clear the lockout of user %s",
+		    account);
+}

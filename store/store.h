@@ -159,11 +159,12 @@ int	 store_token_create(struct store *, const char *user_id, const char *kind,
 /*
  * Resets a password with a reset token: marks it used, voids the user's
  * other reset tokens, sets the hash, increments the generation and
- * revokes every session, in one transaction.  1 done, 0 token unknown,
- * used or expired (or the user inactive), <0 error.
+ * revokes every session, in one transaction.  1 done (the user's id in
+ * user_id, 37 bytes, when not NULL), 0 token unknown, used or expired (or
+ * the user inactive), <0 error.
  */
 int	 store_token_reset_password(struct store *, const unsigned char hash[32],
-	    const char *pwhash);
+	    const char *pwhash, char *user_id);
 /* Verifies an email with a verify token: 1 done, 0 bad token, <0 error. */
 int	 store_token_verify_email(struct store *, const unsigned char hash[32]);
 /* A write transaction that leaves nothing behind (timing decoy): 1 or <0. */

@@ -9,6 +9,7 @@
  * new token, which bounds the table without any global housekeeping.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "util.h"
 #include "store_int.h"
@@ -153,7 +154,7 @@ spend(struct store *st, const unsigned char hash[32], const char *kind,
  */
 int
 store_token_reset_password(struct store *st, const unsigned char hash[32],
-    const char *pwhash)
+    const char *pwhash, char *user_id)
 {
 	sqlite3_stmt	*s;
 	char		 uid[37];
@@ -177,6 +178,8 @@ store_token_reset_password(struct store *st, const unsigned char hash[32],
 		goto fail;
 	if ((rc = tx_commit(st)) < 0)
 		return rc;
+	if (user_id != NULL)
+		memcpy(user_id, uid, sizeof(uid));
 	return 1;
 fail:
 	tx_rollback(st);

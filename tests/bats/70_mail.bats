@@ -398,3 +398,19 @@ json_file_get() {
 	registered
 	wait_mails "$USER_EMAIL" verify 1 10
 }
+
+@test "a password reset lifts a login lockout: the new password works at once" {
+	local i tok
+	registered
+	for i in 1 2 3 4 5; do
+		api POST /api/v1/auth/login "{\"login\":\"$USER_EMAIL\",\"password\":\"wrong-pass1\"}"
+		assert_status 401
+	done
+	api POST /api/v1/auth/login "{\"login\":\"$USER_EMAIL\",\"password\":\"$USER_PASSWORD\"}"
+	assert_status 429
+	tok=$(reset_token_for "$USER_EMAIL")
+	reset "$tok" "brand-new-pass9"
+	assert_status 200
+	api POST /api/v1/auth/login "{\"login\":\"$USER_EMAIL\",\"password\":\"brand-new-pass9\"}"
+	assert_status 200
+}

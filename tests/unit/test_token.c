@@ -107,13 +107,13 @@ test_reset(struct store *st)
 
 	T_OK(store_token_verify_email(st, h1) == 0,
 	    "a reset token does not verify");
-	T_OK(store_token_reset_password(st, h3, "$argon2id$x") == 0,
+	T_OK(store_token_reset_password(st, h3, "$argon2id$x", NULL) == 0,
 	    "a verify token does not reset");
-	T_OK(store_token_reset_password(st, h2, "$argon2id$new") == 1,
+	T_OK(store_token_reset_password(st, h2, "$argon2id$new", NULL) == 1,
 	    "reset with the second token");
-	T_OK(store_token_reset_password(st, h2, "$argon2id$again") == 0,
+	T_OK(store_token_reset_password(st, h2, "$argon2id$again", NULL) == 0,
 	    "the token is spent");
-	T_OK(store_token_reset_password(st, h1, "$argon2id$again") == 0,
+	T_OK(store_token_reset_password(st, h1, "$argon2id$again", NULL) == 0,
 	    "the first token was voided");
 	T_OK(store_user_by_id(st, u->id, &v) == 1 && v != NULL, "reload");
 	if (v != NULL) {
@@ -151,7 +151,7 @@ test_expiry_and_inactive(struct store *st)
 	T_OK(store_token_create(st, u->id, "reset", h1, 1) == 1, "1 s token");
 	T_OK(store_token_create(st, u->id, "verify", h2, 1) == 1, "1 s token");
 	sleep(2);
-	T_OK(store_token_reset_password(st, h1, "$argon2id$x") == 0,
+	T_OK(store_token_reset_password(st, h1, "$argon2id$x", NULL) == 0,
 	    "expired reset token refused");
 	T_OK(store_token_verify_email(st, h2) == 0,
 	    "expired verify token refused");
@@ -175,7 +175,7 @@ test_expiry_and_inactive(struct store *st)
 	    v->email_verified, "email verified");
 	user_free(v);
 	T_OK(store_token_reset_password(st, (const unsigned char *)
-	    "0123456789abcdef0123456789abcdef", "$argon2id$x") == 0,
+	    "0123456789abcdef0123456789abcdef", "$argon2id$x", NULL) == 0,
 	    "unknown token");
 	user_free(u);
 }
