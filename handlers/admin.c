@@ -362,6 +362,16 @@ admin_bootstrap(void)
 	n.role = ROLE_ADMIN;
 	n.email_verified = 1;
 	rc = store_user_create(st, &n, &u);
+	/*
+	 * Processes started together (spawn-fcgi -F N) race to create it:
+	 * a conflict with an administrator that now exists is a loss of
+	 * that race, not a failure.
+	 */
+	if ((rc == STORE_EEMAIL || rc == STORE_EUSERNAME) &&
+	    store_admin_exists(st) > 0) {
+		ret = 0;
+		goto done;
+	}
 	if (rc == STORE_EEMAIL)
 		log_warnx("ADMIN_EMAIL: %s is already registered to an account "
 		    "that is not an active administrator", email);

@@ -6,6 +6,10 @@ load helpers
 
 setup_file() {
 	export STACK_SPAWN_MODE=single AUTH_WORKERS=3
+	# Three processes start at once and race to create this administrator.
+	export ADMIN_EMAIL=root@example.com ADMIN_USERNAME=admin ADMIN_PASSWORD=admin-pass1
+	# A slower hash widens the window between "no ADMIN yet" and the insert.
+	export ARGON2_T_COST=30 ARGON2_MAX_T_COST=100
 	start_stack
 }
 
@@ -27,5 +31,16 @@ teardown_file() {
 		assert_status 200
 	done
 	api POST /api/v1/auth/refresh "{\"refresh_token\":\"$REFRESH_TOKEN\"}"
+	assert_status 200
+}
+
+@test "processes racing to create the ADMIN_* administrator all start, and there is one" {
+	local p
+	while read -r p; do
+		kill -0 "$p"
+	done <"$STACK_RUN_DIR/authd-single.pids"
+	[ "$(sqlite3 "$STACK_DB" "SELECT count(*) FROM users WHERE account_role = 'ADMIN'")" -eq 1 ]
+	login_user root@example.com admin-pass1
+	api_bearer "$ACCESS_TOKEN" GET '/api/v1/auth/validate?role=ADMIN'
 	assert_status 200
 }
