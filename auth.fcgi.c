@@ -315,6 +315,7 @@ resp_write(FCGX_Request *rq, const struct req *r, struct resp *out)
 struct conns {
 	FCGX_Request	 rq[CONN_MAX];
 	struct store	*db;
+	sigset_t	 waitmask;	/* the mask while waiting for work */
 };
 
 /* Builds, routes and answers the request just read on rq. */
@@ -388,7 +389,10 @@ round_serve(struct conns *c, int lfd)
 			pf[n].events = POLLIN;
 			idx[n++] = i;
 		}
-	if (poll(pf, (nfds_t)n, -1) == -1) {
+	if (stopping)
+		return -1;
+	/* SIGTERM and SIGINT are blocked but while waiting here. */
+	if (ppoll(pf, (nfds_t)n, NULL, &c->waitmask) == -1) {
 		if (errno == EINTR)
 			return stopping ? -1 : 0;
 		log_warn("poll");
@@ -428,7 +432,7 @@ worker_main(int lfd)
 {
 	struct conns	 c;
 	struct sigaction sa;
-	sigset_t	 none;
+	sigset_t	 stop;
 	int		 i, fl;
 
 	/*
@@ -436,10 +440,20 @@ worker_main(int lfd)
 	 * back to the system when freed, so a worker's RSS stays small.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/*
+	 * SIGTERM and SIGINT stay blocked except inside ppoll(): one that
+	 * comes while the worker starts or serves a request is taken when it
+	 * next waits for work, so it can never slip in just before a wait
+	 * and be lost.
+	 */
+	memset(&c, 0, sizeof(c));
+	sigemptyset(&c.waitmask);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_SETMASK, &stop, NULL);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;	/* no SA_RESTART: poll must return */
+	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
@@ -454,7 +468,6 @@ worker_main(int lfd)
 		log_warn("listening socket");
 		return 1;
 	}
-	memset(&c, 0, sizeof(c));
 	if (store_open(cfg.database_path, &c.db) == -1)
 		return 1;
 	if (handlers_init() == -1) {
@@ -570,16 +583,23 @@ fill(struct worker *w, int n, int lfd, pid_t master)
 	return next;
 }
 
+/* Set when SIGTERM or SIGINT was taken, wherever the master waited. */
+static int	 stop_asked;
+
 static int
 wait_signal(const sigset_t *set, int64_t ms)
 {
 	struct timespec	ts;
+	int		sig;
 
 	if (ms < 0)
 		ms = 1000;
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000;
-	return sigtimedwait(set, NULL, &ts);
+	sig = sigtimedwait(set, NULL, &ts);
+	if (sig == SIGTERM || sig == SIGINT)
+		stop_asked = 1;
+	return sig;
 }
 
 static int
@@ -650,6 +670,10 @@ reload(struct worker *w, int n, int lfd, pid_t master, const sigset_t *set)
 			(void)wait_signal(set, 100);
 			reap(w, n, &retired);
 		}
+		if (w[i].pid == old)
+			log_warnx("worker %d did not stop within 30 s", (int)old);
+		if (stop_asked)
+			return;		/* the master stops the rest */
 		w[i].failures = 0;
 		w[i].respawn_at_ms = 0;
 		(void)fill(w, n, lfd, master);
@@ -678,15 +702,15 @@ master_main(int lfd)
 	for (;;) {
 		next = fill(w, n, lfd, me);
 		sig = wait_signal(&set, next);
-		if (sig == SIGTERM || sig == SIGINT) {
+		if (sig == SIGHUP)
+			reload(w, n, lfd, me, &set);
+		if (stop_asked) {
 			log_info("stopping: draining %d workers",
 			    count_alive(w, n));
 			stop_all(w, n, &set);
 			log_info("stopped");
 			return 0;
 		}
-		if (sig == SIGHUP)
-			reload(w, n, lfd, me, &set);
 		reap(w, n, &retired);
 	}
 }

@@ -53,6 +53,45 @@ teardown_file() {
 	done
 }
 
+@test "a worker that cannot start is respawned with a growing back-off, not in a tight loop" {
+	local start n
+	wait_for_workers 2 5
+	# New workers fail at once: the database path is now a directory.
+	mv "$STACK_DB" "$STACK_DB.away"
+	mkdir "$STACK_DB"
+	start=$(wc -l <"$STACK_AUTH_LOG")
+	kill_worker KILL
+	sleep 3
+	n=$(tail -n "+$((start + 1))" "$STACK_AUTH_LOG" | grep -c "exited with 1" || true)
+	rmdir "$STACK_DB"
+	mv "$STACK_DB.away" "$STACK_DB"
+	echo "failed starts in 3 s: $n"
+	# 200, 400, 800, 1600 ms apart: a handful, not hundreds.
+	[ "$n" -ge 2 ] && [ "$n" -le 6 ]
+	# Once it can start again the pool is whole (the back-off is at most 5 s).
+	wait_for_workers 2 8
+	api GET /health/ready
+	assert_status 200
+}
+
+@test "a worker told to stop while it is still starting stops (the signal is not lost)" {
+	local before fresh
+	wait_for_workers 2 5
+	# Older than a second, so its death is not taken for a crash loop.
+	sleep 1.2
+	before=$(worker_pids | sort)
+	kill_worker KILL
+	_fresh() {
+		fresh=$(comm -13 <(echo "$before") <(worker_pids | sort) | head -n 1)
+		[ -n "$fresh" ]
+	}
+	wait_until 2 _fresh
+	# It is computing its dummy hash (slow here) when SIGTERM comes.
+	kill -TERM "$fresh"
+	wait_until 5 bash -c "! kill -0 $fresh 2>/dev/null"
+	wait_for_workers 2 5
+}
+
 @test "SIGHUP replaces every worker, one by one, with the reloaded .env" {
 	local old
 	old=$(worker_pids | sort)
