@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,56 @@ spool_ready(const char *spool_dir)
 }
 
 /*
+ * Writes the message object o atomically as <spool_dir>/<sub>/<name>:
+ * into tmp/<tmpname> (O_EXCL when excl), synced, renamed into place, the
+ * directory synced.  A serialisation longer than max is refused.  The
+ * serialised text is wiped afterwards: it holds links.  0 or -1 (logged;
+ * nothing is left in tmp/).
+ */
+static int
+publish(const char *spool_dir, struct json_object *o, const char *tmpname,
+    int excl, const char *sub, const char *name, size_t max)
+{
+	const char	*js;
+	char		*tmp = NULL, *dst = NULL, *dir = NULL;
+	size_t		 len;
+	int		 rc = -1, written = 0;
+
+	js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if ((len = strlen(js)) > max) {
+		log_warnx("spool: message %s too large (%zu bytes)", name, len);
+		goto done;
+	}
+	tmp = xasprintf("%s/tmp/%s", spool_dir, tmpname);
+	dst = xasprintf("%s/%s/%s", spool_dir, sub, name);
+	dir = xasprintf("%s/%s", spool_dir, sub);
+	if (mail_write_synced(tmp, excl, js, len) == -1) {
+		log_warn("spool: write %s", tmp);
+		/* An O_EXCL clash is another writer's file: leave it. */
+		written = !(excl && errno == EEXIST);
+		goto done;
+	}
+	written = 1;
+	if (rename(tmp, dst) == -1) {
+		log_warn("spool: rename %s", tmp);
+		goto done;
+	}
+	written = 0;
+	if (mail_fsync_dir(dir) == -1)
+		log_warn("spool: fsync %s", dir);
+	rc = 0;
+done:
+	if (written)
+		unlink(tmp);
+	OPENSSL_cleanse((void *)(uintptr_t)js, strlen(js));
+	free(tmp);
+	free(dst);
+	free(dir);
+	return rc;
+}
+
+/*
  * See mail.h.  All checks come before any I/O, so a refused message
  * leaves no trace.  The file is complete and on disk before it appears
  * in new/ (the mailer may pick it up the moment the rename lands), and
@@ -264,12 +315,10 @@ int
 spool_queue(const char *spool_dir, const char *tmpl, const char *to,
     const char *const *kv, char *id)
 {
-	struct json_object	*o = NULL, *values;
-	const char		*js = NULL;
-	char			 uid[37], *tmp = NULL, *dst = NULL;
-	char			*newdir = NULL;
-	size_t			 i, len;
-	int			 rc = -1, written = 0;
+	struct json_object	*o, *values;
+	char			 uid[37], *name;
+	size_t			 i;
+	int			 rc;
 
 	if (spool_dir == NULL || tmpl == NULL || to == NULL ||
 	    !plain_name(tmpl)) {
@@ -294,41 +343,12 @@ spool_queue(const char *spool_dir, const char *tmpl, const char *to,
 		    json_object_new_string(kv[i + 1]));
 	uuid_v4(uid);
 	o = msg_json(uid, tmpl, to, values, now_s(), 0, 0, NULL);
-	js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	if ((len = strlen(js)) > MAIL_MSG_MAX) {
-		log_warnx("spool: message %s too large (%zu bytes)", uid, len);
-		goto done;
-	}
-
-	tmp = xasprintf("%s/tmp/%s.json", spool_dir, uid);
-	dst = xasprintf("%s/new/%s.json", spool_dir, uid);
-	newdir = xasprintf("%s/new", spool_dir);
-	if (mail_write_synced(tmp, 1, js, len) == -1) {
-		log_warn("spool: write %s", tmp);
-		written = errno != EEXIST;
-		goto done;
-	}
-	written = 1;
-	if (rename(tmp, dst) == -1) {
-		log_warn("spool: rename %s", tmp);
-		goto done;
-	}
-	written = 0;
-	if (mail_fsync_dir(newdir) == -1)
-		log_warn("spool: fsync %s", newdir);
-	if (id != NULL)
+	name = xasprintf("%s.json", uid);
+	rc = publish(spool_dir, o, name, 1, "new", name, MAIL_MSG_MAX);
+	if (rc == 0 && id != NULL)
 		memcpy(id, uid, sizeof(uid));
-	rc = 0;
-done:
-	if (written)
-		unlink(tmp);
-	if (js != NULL)			/* json-c's buffer holds the link */
-		OPENSSL_cleanse((void *)(uintptr_t)js, strlen(js));
+	free(name);
 	json_object_put(o);
-	free(tmp);
-	free(dst);
-	free(newdir);
 	return rc;
 }
 
@@ -342,49 +362,24 @@ mail_msg_store(const char *spool_dir, const char *sub, const char *name,
     const struct mail_msg *msg)
 {
 	struct json_object	*o, *values;
-	const char		*js;
-	char			*tmp, *dst, *dir;
+	char			*tmpname;
 	size_t			 i;
-	int			 rc = -1, written = 0;
+	int			 rc;
 
+	if (strchr(name, '/') != NULL || name[0] == '.') {
+		log_warnx("spool: bad file name");
+		return -1;
+	}
 	values = json_object_new_object();
 	for (i = 0; i < msg->nvals; i++)
 		json_object_object_add(values, msg->keys[i],
 		    json_object_new_string(msg->vals[i]));
 	o = msg_json(msg->id, msg->tmpl, msg->to, values, msg->created,
 	    msg->attempts, msg->next_attempt, msg->last_error);
-	js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	tmp = xasprintf("%s/tmp/%s.m", spool_dir, name);
-	dst = xasprintf("%s/%s/%s", spool_dir, sub, name);
-	dir = xasprintf("%s/%s", spool_dir, sub);
-	if (strchr(name, '/') != NULL || name[0] == '.') {
-		log_warnx("spool: bad file name");
-		goto done;
-	}
-	if (mail_write_synced(tmp, 0, js, strlen(js)) == -1) {
-		log_warn("spool: write %s", tmp);
-		written = 1;
-		goto done;
-	}
-	written = 1;
-	if (rename(tmp, dst) == -1) {
-		log_warn("spool: rename %s", tmp);
-		goto done;
-	}
-	written = 0;
-	if (mail_fsync_dir(dir) == -1)
-		log_warn("spool: fsync %s", dir);
-	rc = 0;
-done:
-	if (written)
-		unlink(tmp);
-	if (js != NULL)			/* json-c's buffer holds the link */
-		OPENSSL_cleanse((void *)(uintptr_t)js, strlen(js));
+	tmpname = xasprintf("%s.m", name);
+	rc = publish(spool_dir, o, tmpname, 0, sub, name, SIZE_MAX);
+	free(tmpname);
 	json_object_put(o);
-	free(tmp);
-	free(dst);
-	free(dir);
 	return rc;
 }
 

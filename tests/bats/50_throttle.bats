@@ -71,18 +71,6 @@ fail_logins() {
 	done
 }
 
-# A registered user (not logged in, so the account has no session).
-# Sets USER_NAME, USER_EMAIL, USER_PASSWORD, USER_ID.
-registered() {
-	USER_NAME=$(unique_name t)
-	USER_EMAIL=$USER_NAME@example.com
-	USER_PASSWORD=secret123
-	api POST /api/v1/auth/register \
-	    "{\"email\":\"$USER_EMAIL\",\"username\":\"$USER_NAME\",\"password\":\"$USER_PASSWORD\"}"
-	assert_status 201 || return 1
-	USER_ID=$(json_get .id)
-}
-
 # assert_429 MIN MAX: the SPEC's 429 with Retry-After within [MIN, MAX].
 assert_429() {
 	local ra

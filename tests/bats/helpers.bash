@@ -389,10 +389,10 @@ unique_name() {
 	printf '%s%s\n' "${1:-u}" "$("$PY" -c 'import secrets; print(secrets.token_hex(5))')"
 }
 
-# shellcheck disable=SC2034 # USER_*, ACCESS_TOKEN...: outputs for the tests
-# new_user [PASSWORD]: register a fresh user and log in. Sets USER_EMAIL,
-# USER_NAME, USER_PASSWORD, USER_ID, ACCESS_TOKEN, REFRESH_TOKEN.
-new_user() {
+# shellcheck disable=SC2034 # USER_*: outputs for the tests
+# registered [PASSWORD]: register a fresh account, not logged in (it has no
+# session). Sets USER_EMAIL, USER_NAME, USER_PASSWORD, USER_ID.
+registered() {
 	USER_NAME=$(unique_name u)
 	USER_EMAIL=$USER_NAME@example.com
 	USER_PASSWORD=${1:-secret123}
@@ -400,6 +400,12 @@ new_user() {
 	    "{\"email\":\"$USER_EMAIL\",\"username\":\"$USER_NAME\",\"password\":\"$USER_PASSWORD\"}"
 	assert_status 201 || return 1
 	USER_ID=$(json_get .id)
+}
+
+# new_user [PASSWORD]: registered, then logged in: also sets ACCESS_TOKEN
+# and REFRESH_TOKEN.
+new_user() {
+	registered "$@" || return 1
 	login_user "$USER_EMAIL" "$USER_PASSWORD"
 }
 

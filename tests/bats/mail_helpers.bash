@@ -125,18 +125,6 @@ spool_idle() {
 	    $(spool_count retry) == 0 ))
 }
 
-# registered [PASSWORD]: a fresh account, not logged in. Sets USER_NAME,
-# USER_EMAIL, USER_PASSWORD, USER_ID.
-registered() {
-	USER_NAME=$(unique_name m)
-	USER_EMAIL=$USER_NAME@example.com
-	USER_PASSWORD=${1:-secret123}
-	api POST /api/v1/auth/register \
-	    "{\"email\":\"$USER_EMAIL\",\"username\":\"$USER_NAME\",\"password\":\"$USER_PASSWORD\"}"
-	assert_status 201 || return 1
-	USER_ID=$(json_get .id)
-}
-
 # forgot EMAIL: POST forgot-password, asserting the exact 202.
 forgot() {
 	api POST /api/v1/auth/forgot-password "{\"email\":\"$1\"}"
