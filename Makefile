@@ -44,13 +44,19 @@ CORE_OBJS = $(LIB_SRCS:.c=.o) $(STORE_SRCS:.c=.o) $(HANDLER_SRCS:.c=.o) \
 	    $(MAIL_SPOOL_SRCS:.c=.o)
 MAILER_OBJS = $(MAILER_SRCS:.c=.o) $(LIB_SRCS:.c=.o) $(MAIL_SPOOL_SRCS:.c=.o)
 
+CTL_SRCS = $(wildcard ctl/*.c)
+CTL_OBJS = $(CTL_SRCS:.c=.o) $(CORE_OBJS)
+
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:.c=)
 
-all: auth.fcgi auth-mailer
+all: auth.fcgi auth-mailer authctl
 
 auth.fcgi: auth.fcgi.o $(CORE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ auth.fcgi.o $(CORE_OBJS) $(LDLIBS)
+
+authctl: $(CTL_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(LDLIBS)
 
 auth-mailer: $(MAILER_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(MAILER_OBJS) $(LDLIBS)
@@ -67,7 +73,7 @@ handlers/openapi.o: handlers/openapi.inc
 
 mail/render.o: CFLAGS += -DMAIL_TEMPLATE_FALLBACK=\"$(SHAREDIR)/templates\"
 
-%.o: %.c $(wildcard lib/*.h store/*.h handlers/*.h mail/*.h)
+%.o: %.c $(wildcard lib/*.h store/*.h handlers/*.h mail/*.h ctl/*.h)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # Unit tests link everything but the entry point and the mailer's main.
@@ -103,7 +109,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) \
 	    $(DESTDIR)$(SHAREDIR)/migrations $(DESTDIR)$(SHAREDIR)/templates \
 	    $(DESTDIR)$(SHAREDIR)/nginx $(DESTDIR)$(SHAREDIR)/spawn
-	install -m 0755 auth.fcgi auth-mailer $(DESTDIR)$(BINDIR)/
+	install -m 0755 auth.fcgi auth-mailer authctl $(DESTDIR)$(BINDIR)/
 	install -m 0644 schema.sql $(DESTDIR)$(SHAREDIR)/
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(SHAREDIR)/migrations/
 	install -m 0644 mail/templates/* $(DESTDIR)$(SHAREDIR)/templates/
@@ -115,12 +121,12 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/auth.fcgi $(DESTDIR)$(BINDIR)/auth-mailer \
-	    $(DESTDIR)$(BINDIR)/authd-spawn
+	    $(DESTDIR)$(BINDIR)/authd-spawn $(DESTDIR)$(BINDIR)/authctl
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:
-	rm -f auth.fcgi auth-mailer *.o lib/*.o store/*.o handlers/*.o \
-	    mail/*.o store/migrations.inc handlers/openapi.inc $(UNIT_BINS)
+	rm -f auth.fcgi auth-mailer authctl *.o lib/*.o store/*.o handlers/*.o \
+	    mail/*.o ctl/*.o store/migrations.inc handlers/openapi.inc $(UNIT_BINS)
 	rm -rf tests/fuzz/build
 
 .PHONY: all units deps run test sanitize fuzz bench install uninstall clean
