@@ -27,26 +27,6 @@ static const struct field fields[F__MAX] = {
 	{ "password", FT_STRING, F_REQUIRED, NULL, PASSWORD_MAX }, /* F_PASSWORD */
 };
 
-/*
- * A phone-looking identifier: digits and the separators the phone
- * normalisation drops, with at most one '+' before the first digit.
- */
-static int
-phone_like(const char *s)
-{
-	int	digits = 0, plus = 0;
-
-	for (; *s != '\0'; s++) {
-		if (isdigit((unsigned char)*s))
-			digits++;
-		else if (*s == '+' && digits == 0 && plus++ == 0)
-			continue;
-		else if (strchr(" -.()", *s) == NULL)
-			return 0;
-	}
-	return digits >= 8;
-}
-
 static char *
 lower(const char *s, size_t n)
 {
@@ -64,16 +44,40 @@ lower(const char *s, size_t n)
  * since it may be anything the client typed, a password included).
  */
 static char *
-account_key(const struct user *u, const char *ident)
+account_key(const struct user *u, const char *ident, size_t len)
 {
 	unsigned char	h[32];
 	char		hex[65];
 
 	if (u != NULL)
 		return xstrdup(u->id);
-	sha256(ident, strlen(ident), h);
+	sha256(ident, len, h);
 	hex_encode(h, sizeof(h), hex);
 	return xasprintf("ident:%s", hex);
+}
+
+/*
+ * The guarded password check of a sign-in, shared with the sign-in
+ * page: records the attempt (throttle_login_begin()), verifies pw
+ * against u (or the dummy hash when u is NULL, in the same time), and
+ * counts the outcome.  Returns 0 with *ok set (1 only for an active
+ * account's right password) and *rehash, or the 429/503 status with the
+ * answer in out (nothing verified).
+ */
+int
+login_attempt_check(struct req *r, struct resp *out, const struct user *u,
+    const char *account, struct login_attempt *a, const char *pw,
+    size_t len, int *ok, int *rehash)
+{
+	int	rc;
+
+	*ok = *rehash = 0;
+	if ((rc = throttle_login_begin(r, out, account, a)) != 0)
+		return rc;
+	*ok = password_check(u, pw, len, rehash) && u->is_active &&
+	    u->deleted_at == 0;
+	throttle_login_end(r, a, *ok);
+	return 0;
 }
 
 static int
@@ -95,6 +99,7 @@ handle_login(struct req *r, struct resp *out)
 	struct fval	*id;
 	struct user	*u = NULL;
 	struct json_object *list;
+	struct login_attempt a;
 	char		*ident = NULL, *phone = NULL, *account = NULL, *nh;
 	int		 rc, ok, rehash;
 
@@ -111,29 +116,30 @@ handle_login(struct req *r, struct resp *out)
 		rc = resp_422(out, list);
 		goto done;
 	}
-	if (id->len == 0 || memchr(id->s, '\0', id->len) != NULL) {
-		(void)password_check(NULL, v[F_PASSWORD].s, v[F_PASSWORD].len,
-		    &rehash);
+	/*
+	 * An empty identifier or one holding a NUL byte matches no account,
+	 * but costs the same verification, under the same limits.
+	 */
+	if (id->len == 0 || memchr(id->s, '\0', id->len) != NULL)
+		account = account_key(NULL, id->s, id->len);
+	else {
+		ident = lower(id->s, id->len);
+		if (phone_like(ident, id->len))
+			phone = phone_normalise(ident);
+		if ((rc = store_user_by_login(r->db, ident, phone, &u)) < 0) {
+			rc = resp_store_error(out, rc);
+			goto done;
+		}
+		account = phone != NULL ? account_key(u, phone,
+		    strlen(phone)) : account_key(u, ident, id->len);
+	}
+	if ((rc = login_attempt_check(r, out, u, account, &a,
+	    v[F_PASSWORD].s, v[F_PASSWORD].len, &ok, &rehash)) != 0)
+		goto done;
+	if (!ok) {
 		rc = incorrect(out);
 		goto done;
 	}
-	ident = lower(id->s, id->len);
-	if (phone_like(ident))
-		phone = phone_normalise(ident);
-	if ((rc = store_user_by_login(r->db, ident, phone, &u)) < 0) {
-		rc = resp_store_error(out, rc);
-		goto done;
-	}
-	account = account_key(u, phone != NULL ? phone : ident);
-	if ((rc = throttle_login_check(r, out, account)) != 0)
-		goto done;
-	ok = password_check(u, v[F_PASSWORD].s, v[F_PASSWORD].len, &rehash);
-	if (!ok || !u->is_active || u->deleted_at != 0) {
-		throttle_login_failed(r, account);
-		rc = incorrect(out);
-		goto done;
-	}
-	throttle_login_ok(r, account);
 	if (cfg.require_verified && !u->email_verified) {
 		rc = resp_detail(out, 403, "Email not verified");
 		goto done;
