@@ -188,7 +188,7 @@ check_start() {
 	assert_json_eq .is_active true
 }
 
-@test "a role granted by PATCH counts at once, with the token the user already has" {
+@test "a role granted by PATCH counts at once, with the token the user already has; a demotion refuses it" {
 	new_user
 	api_bearer "$ACCESS_TOKEN" GET /api/v1/users
 	assert_forbidden
@@ -199,6 +199,11 @@ check_start() {
 	validate_with "$ACCESS_TOKEN"
 	assert_header X-User-Role MODERATOR
 	patch_user "$USER_ID" '{"account_role":"REGULAR"}'
+	# A demotion refuses the older tokens, whose role claim over-states
+	# it (issue 9); a fresh token has the new role.
+	api_bearer "$ACCESS_TOKEN" GET /api/v1/users
+	assert_status 401
+	login_user "$USER_EMAIL" "$USER_PASSWORD"
 	api_bearer "$ACCESS_TOKEN" GET /api/v1/users
 	assert_forbidden
 	api_bearer "$ACCESS_TOKEN" GET '/api/v1/auth/validate?role=MODERATOR'
