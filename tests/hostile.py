@@ -636,7 +636,7 @@ class Suite:
     def security_cases(self):
         admin = "Bearer " + self.a.admin_token
         path = "/api/v1/users/" + self.a.user_id
-        self.add(WantCase(
+        self.cases.append(WantCase(
             "PATCH %s: raw U+0001 inside a string" % path,
             build("PATCH", path, [("Content-Type", "application/json"),
                                   ("Authorization", admin)],
@@ -644,7 +644,7 @@ class Suite:
             want_entry("json_invalid", ["body", 8])))
         for c in range(0x20):
             body = b'{"login": "a' + bytes([c]) + b'b", "password": "x"}'
-            self.add(WantCase(
+            self.cases.append(WantCase(
                 "POST login: raw control 0x%02x inside a string" % c,
                 build("POST", "/api/v1/auth/login",
                       [("Content-Type", "application/json")], body),
@@ -653,7 +653,7 @@ class Suite:
                   "/api/v1/auth/reset-password", "/api/v1/auth/refresh"):
             for raw in (b"42", b"true", b"false", b"null", b'"text"',
                         b"-1.5e3", b" 7 ", b"[1,{}]"):
-                self.add(WantCase(
+                self.cases.append(WantCase(
                     "POST %s: JSON scalar %r" % (p, raw), build(
                         "POST", p, [("Content-Type", "application/json")],
                         raw),
