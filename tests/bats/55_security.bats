@@ -3,8 +3,10 @@
 # any hash and limited per address, lockouts that hold against parallel
 # guesses, bounded session tables, phone-looking usernames, reset links
 # voided by a password change, token generations moved on by role
-# changes and reuse detection, and registration that does not hash for a
-# phone already held.
+# changes and reuse detection, registration that does not hash for a
+# phone already held, and IPv6 clients counted by their /64 (sent
+# straight to the worker socket by tests/fcgi_request.py, since nginx
+# here only ever sees 127.0.0.1).
 #
 # CPU time of the workers (from /proc, in clock ticks) stands in for
 # "no password was hashed": an argon2 hash costs tens of milliseconds of
@@ -319,4 +321,44 @@ budget() {
 	assert_status 401
 	api_bearer "$access" GET /api/v1/auth/validate
 	assert_status 401
+}
+
+# fcgi ADDRESS PATH BODY: a request straight to the worker socket as if
+# nginx had passed on a client ADDRESS (nginx here only sees 127.0.0.1);
+# sets status and body.
+fcgi() {
+	local out
+	out=$("$PY" "$HELPERS_REPO/tests/fcgi_request.py" "$STACK_SOCKET" POST "$2" "$3" \
+	    "HTTP_X_REAL_IP=$1") || return 1
+	status=$(head -n 1 <<<"$out")
+	body=$(tail -n +2 <<<"$out")
+}
+
+@test "per-address limits count an IPv6 client by its /64" {
+	local i
+	for ((i = 1; i <= 30; i++)); do
+		fcgi "2001:db8:aa:bb:$i::1" /api/v1/auth/verify-email "{\"token\":\"$(random_token)\"}"
+		assert_status 400
+	done
+	# Another address of the same /64 is the same client, over its limit.
+	fcgi "2001:db8:aa:bb:ffff:1:2:3" /api/v1/auth/reset-password "{\"token\":\"$(random_token)\",\"new_password\":\"newpass123\"}"
+	assert_status 429
+	# Another /64 is another client; so is an IPv4 address.
+	fcgi "2001:db8:aa:bc::1" /api/v1/auth/verify-email "{\"token\":\"$(random_token)\"}"
+	assert_status 400
+	fcgi "192.0.2.7" /api/v1/auth/verify-email "{\"token\":\"$(random_token)\"}"
+	assert_status 400
+	[ "$(sql "SELECT count(*) FROM throttle_events WHERE bucket = 'token_ip' AND key = '2001:db8:aa:bb::/64'")" -eq 30 ]
+}
+
+@test "TOKEN_ATTEMPTS_PER_IP_PER_MINUTE=0 switches the token attempt limit off" {
+	local i
+	stop_stack
+	export TOKEN_ATTEMPTS_PER_IP_PER_MINUTE=0
+	start_stack
+	for ((i = 0; i < 35; i++)); do
+		api POST /api/v1/auth/verify-email "{\"token\":\"$(random_token)\"}"
+		assert_status 400
+	done
+	[ "$(sql "SELECT count(*) FROM throttle_events WHERE bucket = 'token_ip'")" -eq 0 ]
 }
