@@ -48,8 +48,8 @@ ctl_backup(struct ctl *c, int argc, char **argv)
 	char			*wal, *shm;
 	int			 r, live;
 
-	if (argc != 2 || argv[1][0] == '\0')
-		return ctl_usage(usage_backup, 0);
+	if (argc != 2 || argv[1][0] == '\0' || argv[1][0] == '-')
+		return ctl_usage(usage_backup, ctl_wants_help(argc, argv));
 	path = argv[1];
 	wal = xasprintf("%s-wal", cfg.database_path);
 	shm = xasprintf("%s-shm", cfg.database_path);
