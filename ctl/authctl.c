@@ -82,70 +82,6 @@ ctl_store(struct ctl *c)
 	return c->db;
 }
 
-int
-ctl_wants_help(int argc, char **argv)
-{
-	int	i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0)
-			return 1;
-	}
-	return 0;
-}
-
-int
-ctl_usage(const char *text, int help)
-{
-	fputs(text, help ? stdout : stderr);
-	return help ? CTL_OK : CTL_USAGE;
-}
-
-int
-ctl_store_error(int rc, const char *what)
-{
-	const char	*why;
-
-	switch (rc) {
-	case STORE_EBUSY:
-		why = "the database is locked by another process (still busy "
-		    "after the busy timeout, SQLITE_BUSY_TIMEOUT_MS); nothing "
-		    "was changed, try again";
-		break;
-	case STORE_EFULL:
-		why = "no space left on the device; nothing was written";
-		break;
-	case STORE_ELASTADMIN:
-		why = "cannot remove the last administrator";
-		break;
-	default:
-		why = "database error (see the message above); nothing was "
-		    "changed";
-		break;
-	}
-	fprintf(stderr, "authctl: %s: %s\n", what, why);
-	return CTL_ERR;
-}
-
-int
-ctl_uuid_shaped(const char *s)
-{
-	size_t	i;
-
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	}
-	return s[36] == '\0';
-}
-
 /*
  * An id is looked up as an id, anything with an '@' as an email, the
  * rest as a username; an upper-case UUID is still an id.
@@ -180,16 +116,6 @@ ctl_user_find(struct ctl *c, const char *ref, struct user **u)
 	return CTL_OK;
 }
 
-const char *
-ctl_time(int64_t t, char buf[21])
-{
-	if (t == 0)
-		snprintf(buf, 21, "-");
-	else
-		rfc3339(t, buf);
-	return buf;
-}
-
 int
 ctl_check(struct ctl *c, int argc, char **argv)
 {
@@ -203,6 +129,7 @@ ctl_check(struct ctl *c, int argc, char **argv)
 	printf("configuration ok\n");
 	return CTL_OK;
 }
+
 
 /*
  * The owner of path, or of the directory that would hold it when it does

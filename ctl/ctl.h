@@ -52,7 +52,7 @@ int	 ctl_check(struct ctl *, int argc, char **argv);	/* ctl/authctl.c */
  * and before any check: it must answer the help first (ctl_wants_help).
  */
 
-/* --- helpers shared by the subcommands (ctl/authctl.c) --- */
+/* --- helpers shared by the subcommands (ctl/common.c; ctl_user_find: ctl/authctl.c) --- */
 
 /* 1 when argv[1..] holds --help or -h (before a "--"). */
 int	 ctl_wants_help(int argc, char **argv);

@@ -1,5 +1,8 @@
 /*
- * authctl's output: aligned tables for people, JSON for scripts.
+ * What authctl's subcommands share that needs neither the database nor
+ * the configuration: usage and error messages, small checks, and the
+ * output (aligned tables for people, JSON for scripts).  Kept apart from
+ * main() so the unit tests link it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +12,82 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "store.h"
 #include "util.h"
+
+int
+ctl_wants_help(int argc, char **argv)
+{
+	int	i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+ctl_usage(const char *text, int help)
+{
+	fputs(text, help ? stdout : stderr);
+	return help ? CTL_OK : CTL_USAGE;
+}
+
+int
+ctl_store_error(int rc, const char *what)
+{
+	const char	*why;
+
+	switch (rc) {
+	case STORE_EBUSY:
+		why = "the database is locked by another process (still busy "
+		    "after the busy timeout, SQLITE_BUSY_TIMEOUT_MS); nothing "
+		    "was changed, try again";
+		break;
+	case STORE_EFULL:
+		why = "no space left on the device; nothing was written";
+		break;
+	case STORE_ELASTADMIN:
+		why = "cannot remove the last administrator";
+		break;
+	default:
+		why = "database error (see the message above); nothing was "
+		    "changed";
+		break;
+	}
+	fprintf(stderr, "authctl: %s: %s\n", what, why);
+	return CTL_ERR;
+}
+
+int
+ctl_uuid_shaped(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	}
+	return s[36] == '\0';
+}
+
+const char *
+ctl_time(int64_t t, char buf[21])
+{
+	if (t == 0)
+		snprintf(buf, 21, "-");
+	else
+		rfc3339(t, buf);
+	return buf;
+}
 
 struct ctl_table {
 	size_t	  ncols;
@@ -19,20 +97,22 @@ struct ctl_table {
 };
 
 /*
- * Length of the UTF-8 sequence starting at s (at most n bytes) when it
- * is valid and printable, else 0.  C0 and C1 controls and DEL are not
- * printable: a terminal would act on them.
+ * The UTF-8 sequence starting at s (at most n bytes): returns its length
+ * (1 for a byte that starts no valid sequence) and sets *ok when it is
+ * valid and printable.  C0 and C1 controls and DEL are not printable: a
+ * terminal would act on them.
  */
 static size_t
-printable_seq(const unsigned char *s, size_t n)
+utf8_seq(const unsigned char *s, size_t n, int *ok)
 {
 	size_t		len, i;
 	unsigned	cp;
 
-	if (s[0] < 0x20 || s[0] == 0x7f)
-		return 0;
-	if (s[0] < 0x80)
+	*ok = 0;
+	if (s[0] < 0x80) {
+		*ok = s[0] >= 0x20 && s[0] != 0x7f;
 		return 1;
+	}
 	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
 		len = 2;
 		cp = s[0] & 0x1f;
@@ -43,18 +123,18 @@ printable_seq(const unsigned char *s, size_t n)
 		len = 4;
 		cp = s[0] & 0x07;
 	} else
-		return 0;
+		return 1;
 	if (len > n)
-		return 0;
+		return 1;
 	for (i = 1; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80)
-			return 0;
+			return 1;
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
 	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 ||
-	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x80 && cp <= 0x9f))
-		return 0;
+	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		return 1;
+	*ok = !(cp >= 0x80 && cp <= 0x9f);
 	return len;
 }
 
@@ -65,6 +145,7 @@ clean(const char *s, size_t *width)
 	const unsigned char	*p;
 	char			*out, *o;
 	size_t			 n, len;
+	int			 ok;
 
 	if (s == NULL)
 		s = "-";
@@ -72,13 +153,12 @@ clean(const char *s, size_t *width)
 	o = out = xmalloc(n + 1);
 	*width = 0;
 	for (p = (const unsigned char *)s; n > 0; p += len, n -= len) {
-		if ((len = printable_seq(p, n)) == 0) {
-			*o++ = '?';
-			len = 1;
-		} else {
+		len = utf8_seq(p, n, &ok);
+		if (ok) {
 			memcpy(o, p, len);
 			o += len;
-		}
+		} else
+			*o++ = '?';
 		(*width)++;
 	}
 	*o = '\0';
