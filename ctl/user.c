@@ -33,7 +33,11 @@
 #define PASSWORD_MAX	4096
 /* Characters of a generated password: about 119 bits from [A-Za-z0-9]. */
 #define GEN_LEN		20
-/* Users read per page by user list. */
+/*
+ * Users read by user list's first call; the rest comes in one more call
+ * sized by the first one's total (each call sorts every match: paging
+ * through thousands of users by OFFSET would sort them again per page).
+ */
 #define PAGE		200
 
 static const char usage_user[] =
@@ -430,7 +434,7 @@ user_list(struct ctl *c, int argc, char **argv)
 	struct json_object *items = NULL, *j;
 	char		  t1[21];
 	size_t		  n, i, shown = 0;
-	long		  total, off = 0;
+	long		  total, off = 0, lim = PAGE;
 	int		  role = -1, r, rc = CTL_ERR;
 
 	if (parse(argc, argv, o, 2, NULL, 0, 0) == -1)
@@ -444,8 +448,8 @@ user_list(struct ctl *c, int argc, char **argv)
 	else
 		t = ctl_table_new(7, "ID", "EMAIL", "USERNAME", "ROLE",
 		    "STATE", "VERIFIED", "CREATED");
-	do {
-		if ((r = store_users_list(c->db, o[0].val, PAGE, off, &v, &n,
+	for (;;) {
+		if ((r = store_users_list(c->db, o[0].val, lim, off, &v, &n,
 		    &total)) < 0) {
 			rc = ctl_store_error(r, "listing the users");
 			goto done;
@@ -465,8 +469,12 @@ user_list(struct ctl *c, int argc, char **argv)
 		}
 		users_free(v, n);
 		v = NULL;
-		off += PAGE;
-	} while (n == PAGE);
+		off += (long)n;
+		if (n < (size_t)lim)
+			break;
+		/* Whatever is left in one go, and room for newcomers. */
+		lim = (total > off ? total - off : 0) + PAGE;
+	}
 	if (items != NULL) {
 		j = json_object_new_object();
 		json_object_object_add(j, "items", items);
