@@ -244,6 +244,34 @@ for l in lines[1:]:
 ' "$out" || _fail "$out"
 }
 
+@test "user list returns every match when there are more than one page of them" {
+	local p
+	p=$(unique_name many)
+	# 450 accounts written straight into the database (hashing each one
+	# through authctl would take half a minute).
+	"$PY" -c '
+import sys, uuid
+p = sys.argv[1]
+print("BEGIN;")
+for i in range(450):
+    print("INSERT INTO users (id, email, username, password_hash, created_at, updated_at) "
+          "VALUES (%r, %r, %r, %r, 1700000000, 1700000000);"
+          % (str(uuid.uuid4()), "%s%03d@example.com" % (p, i), "%s%03d" % (p, i), "!x"))
+print("COMMIT;")
+' "$p" | sql
+	actl user list --q "$p" --json
+	ok_or_fail
+	"$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+names = [u["username"] for u in d["items"]]
+assert d["total"] == 450, d["total"]
+assert names == ["%s%03d" % (sys.argv[1], i) for i in range(450)], names[:3]
+' "$p" <<<"$out" || _fail "wrong list"
+	actl user list --q "$p"
+	[[ $(grep -c . <<<"$out") -eq 451 ]] || _fail "$(grep -c . <<<"$out") lines"
+}
+
 @test "user show finds an account by id, email or username in any case; an unknown one exits 1" {
 	registered
 	local ref
