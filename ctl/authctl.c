@@ -116,6 +116,10 @@ ctl_user_find(struct ctl *c, const char *ref, struct user **u)
 	return CTL_OK;
 }
 
+/*
+ * authctl check: the configuration (loaded by main), the database
+ * created or migrated, the spool directories created.  CTL_OK or CTL_ERR.
+ */
 int
 ctl_check(struct ctl *c, int argc, char **argv)
 {

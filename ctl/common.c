@@ -15,6 +15,7 @@
 #include "store.h"
 #include "util.h"
 
+/* See ctl.h; a "--" ends the options, so a file named --help can be given. */
 int
 ctl_wants_help(int argc, char **argv)
 {
@@ -30,6 +31,7 @@ ctl_wants_help(int argc, char **argv)
 	return 0;
 }
 
+/* See ctl.h. */
 int
 ctl_usage(const char *text, int help)
 {
@@ -37,6 +39,10 @@ ctl_usage(const char *text, int help)
 	return help ? CTL_OK : CTL_USAGE;
 }
 
+/*
+ * See ctl.h.  The messages say what happened to the data as well, since
+ * that is what the operator needs to know next.
+ */
 int
 ctl_store_error(int rc, const char *what)
 {
@@ -63,6 +69,7 @@ ctl_store_error(int rc, const char *what)
 	return CTL_ERR;
 }
 
+/* See ctl.h: checked before an id becomes part of a path or a query. */
 int
 ctl_uuid_shaped(const char *s)
 {
@@ -79,6 +86,7 @@ ctl_uuid_shaped(const char *s)
 	return s[36] == '\0';
 }
 
+/* See ctl.h. */
 const char *
 ctl_time(int64_t t, char buf[21])
 {
@@ -209,12 +217,14 @@ ctl_table_row(struct ctl_table *t, ...)
 	va_end(ap);
 }
 
+/* See ctl.h. */
 size_t
 ctl_table_rows(const struct ctl_table *t)
 {
 	return t->nrows - 1;
 }
 
+/* See ctl.h; NULL-safe. */
 void
 ctl_table_free(struct ctl_table *t)
 {
@@ -241,6 +251,7 @@ chars(const char *s)
 	return n;
 }
 
+/* See ctl.h: the last column is not padded, so no line ends in blanks. */
 int
 ctl_table_print(struct ctl_table *t)
 {
@@ -266,6 +277,7 @@ ctl_table_print(struct ctl_table *t)
 	return CTL_OK;
 }
 
+/* See ctl.h. */
 int
 ctl_json_print(struct json_object *o)
 {

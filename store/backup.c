@@ -101,6 +101,10 @@ publish(const char *tmp, const char *path, int replace)
 	return errno == EEXIST ? 0 : -1;
 }
 
+/*
+ * See store.h.  Returns 1 copied, 0 path exists (not replace), or
+ * STORE_EBUSY, STORE_EFULL, STORE_EDB with nothing left at path or beside it.
+ */
 int
 store_backup(struct store *st, const char *path, int replace)
 {
