@@ -405,12 +405,13 @@ flask_row(struct import *im, struct json_object *o)
 		refuse(r, R_CONFLICT, "id is not a string or an integer");
 		return;
 	}
-	if (member_str(r, o, "name", 1, &name) == -1 ||
-	    member_str(r, o, "password_hash", 1, &hash) == -1 ||
+	if (member_str(r, o, "name", 1, &name) == -1)
+		return;
+	r->username = xstrdup(name);
+	if (member_str(r, o, "password_hash", 1, &hash) == -1 ||
 	    member_str(r, o, "level", 1, &level) == -1 ||
 	    member_str(r, o, "email", 0, &email) == -1)
 		return;
-	r->username = xstrdup(name);
 	r->hash = xstrdup(hash);
 	real_email = email != NULL && email[0] != '\0';
 	if (!real_email && validate_username(name, strlen(name)) == NULL)
@@ -533,6 +534,46 @@ created_here(const struct import *im, size_t upto, const char *id)
 	return NULL;
 }
 
+static int
+by_id(const void *a, const void *b)
+{
+	const struct row	*x = *(const struct row *const *)a;
+	const struct row	*y = *(const struct row *const *)b;
+	int			 c = strcmp(x->id, y->id);
+
+	if (c != 0)
+		return c;
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/*
+ * A row whose id an earlier row of the file has is conflicting, before
+ * anything is written, so that a repeated import reports it the same.
+ */
+static void
+refuse_duplicate_ids(struct import *im)
+{
+	struct row	**v;
+	size_t		  i, first = 0;
+
+	if (im->n < 2)
+		return;
+	v = xcalloc(im->n, sizeof(*v));
+	for (i = 0; i < im->n; i++)
+		v[i] = &im->rows[i];
+	qsort(v, im->n, sizeof(*v), by_id);
+	for (i = 1; i < im->n; i++) {
+		if (v[i]->id[0] == '\0' || strcmp(v[i]->id, v[first]->id) != 0) {
+			first = i;
+			continue;
+		}
+		if (v[i]->ready || v[i]->result != R_CONFLICT)
+			refuse(v[i], R_CONFLICT, "duplicate id in the file "
+			    "(row %zu)", v[first]->n);
+	}
+	free(v);
+}
+
 /*
  * Writes the ready rows in one transaction, committed unless dry_run.
  * 0, or -1 after a message (everything rolled back).
@@ -548,6 +589,7 @@ write_rows(struct ctl *c, struct import *im)
 	size_t			 i;
 	int			 rc;
 
+	refuse_duplicate_ids(im);
 	if (ctl_store(c) == NULL)
 		return -1;
 	if ((rc = store_import_begin(c->db, &tx)) < 0)
@@ -586,9 +628,12 @@ write_rows(struct ctl *c, struct import *im)
 		goto fail;
 	return 0;
 fail:
-	fprintf(stderr, "authctl: import: the database failed (%s); nothing "
-	    "was written\n", rc == STORE_EBUSY ? "busy past the busy timeout" :
-	    "see the log above");
+	if (rc == STORE_EBUSY)
+		fprintf(stderr, "authctl: import: the database is busy past the "
+		    "busy timeout (SQLITE_BUSY_TIMEOUT_MS); nothing was written\n");
+	else
+		fprintf(stderr, "authctl: import: the database failed (see "
+		    "above); nothing was written\n");
 	return -1;
 }
 

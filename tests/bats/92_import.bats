@@ -70,6 +70,9 @@ users = [
     {"id": 3, "name": "pi_user", "password_hash": generate_password_hash("UserPi333", "pbkdf2:sha256:1000"), "level": "User"},
     {"id": 4, "name": "pi_wizard", "password_hash": generate_password_hash("Wizard444"), "level": "Wizard"},
     {"id": 5, "name": "pi_mail", "email": "PiMail@Example.org", "password_hash": scrypt("MailPi555", n=1024), "level": "User"},
+    {"id": 3, "name": "pi_again", "password_hash": generate_password_hash("Again6666"), "level": "User"},
+    {"id": 7, "name": "pi_nohash", "level": "User"},
+    {"id": 8, "name": "pi_bare", "password_hash": "pbkdf2:sha256$abc$" + "0" * 64, "level": "User"},
 ]
 json.dump(users, open(fix + "/users.json", "w"))
 
@@ -173,6 +176,10 @@ login_as() {
 	[ "$(json_get .created "$output")" = 4 ] || { echo "$output"; false; }
 	[ "$(json_get .skipped "$output")" = 1 ]
 	[ "$(json_get .conflicting "$output")" = 5 ]
+	# No password hash in the report; one log line for the import.
+	[[ $output != *'$2b$'* ]]
+	[ "$(ctl_err | grep -c 'import: fastapi .*: 4 created, 1 skipped, 5 conflicting')" = 1 ] || { ctl_err; false; }
+	[[ $(ctl_err) != *'$2b$'* ]]
 	run report_rows
 	[ "${lines[0]}" = "1 created -" ]
 	[ "${lines[1]}" = "2 created -" ]
@@ -241,9 +248,14 @@ login_as() {
 	run ctl import flask-json "$FIX/users.json" --json
 	[ "$status" -eq 0 ] || { ctl_err; false; }
 	[ "$(json_get .created "$output")" = 4 ] || { echo "$output"; false; }
-	[ "$(json_get .conflicting "$output")" = 1 ]
+	[ "$(json_get .conflicting "$output")" = 4 ]
+	[[ $output != *'sha256:260000$'* && $output != *'scrypt:32768:8:1$'* ]]
 	run report_rows
 	[ "${lines[3]}" = "4 conflicting unknown level 'Wizard' (Root, Admin or User)" ] || { echo "$output"; false; }
+	[ "${lines[5]}" = "6 conflicting duplicate id in the file (row 3)" ]
+	[ "${lines[6]}" = "7 conflicting password_hash is missing" ]
+	[[ ${lines[7]} == "8 conflicting password hash: not a scheme authd verifies"* ]]
+	[ "$(sql "SELECT count(*) FROM users WHERE username IN ('pi_again', 'pi_nohash', 'pi_bare')")" = 0 ]
 	[ "$(sql "SELECT email, account_role, email_verified FROM users WHERE username = 'pi_root'")" = "pi_root@users.invalid|ADMIN|0" ]
 	[ "$(sql "SELECT email, account_role FROM users WHERE username = 'pi_admin'")" = "pi_admin@users.invalid|ADMIN" ]
 	[ "$(sql "SELECT email, account_role FROM users WHERE username = 'pi_user'")" = "pi_user@users.invalid|REGULAR" ]
@@ -293,7 +305,7 @@ login_as() {
 	[ "$(json_get .skipped "$output")" = 5 ]
 	run ctl import flask-json "$FIX/users.json"
 	[ "$status" -eq 0 ] || { ctl_err; false; }
-	[[ $output == *"flask-json $FIX/users.json: 0 created, 4 skipped, 1 conflicting"* ]] || { echo "$output"; false; }
+	[[ $output == *"flask-json $FIX/users.json: 0 created, 4 skipped, 4 conflicting"* ]] || { echo "$output"; false; }
 	[[ $output == *"id already present"* ]]
 	[ "$(users_count)" = "$before" ]
 }
@@ -332,6 +344,36 @@ login_as() {
 	[ "$status" -eq 1 ]
 	[[ $(ctl_err) == *"not a regular file"* ]] || { ctl_err; false; }
 	[ "$(users_count)" = "$before" ]
+}
+
+@test "a database locked past the busy timeout: exit 1, nothing written" {
+	local before holder
+	before=$(users_count)
+	# Another process holds the write lock until told to let go.
+	"$PY" - "$STACK_DB" "$BATS_TEST_TMPDIR" <<'EOF' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2] + "/locked", "w").close()
+deadline = time.time() + 30
+while not os.path.exists(sys.argv[2] + "/release") and time.time() < deadline:
+    time.sleep(0.05)
+db.execute("ROLLBACK")
+EOF
+	holder=$!
+	wait_until 10 test -e "$BATS_TEST_TMPDIR/locked"
+	SQLITE_BUSY_TIMEOUT_MS=200 run ctl import flask-json "$FIX/dry.json"
+	touch "$BATS_TEST_TMPDIR/release"
+	wait "$holder"
+	[ "$status" -eq 1 ] || { echo "$output"; ctl_err; false; }
+	[ -z "$output" ]
+	# (authctl's common opening migrates in BEGIN IMMEDIATE, so the
+	# message may come from there or from the import's own transaction.)
+	[[ $(ctl_err) == *"database"* ]] || { ctl_err; false; }
+	[ "$(users_count)" = "$before" ]
+	# Once free, the same import goes through.
+	run ctl import flask-json "$FIX/dry.json" --dry-run
+	[ "$status" -eq 0 ]
 }
 
 @test "import usage: a missing path or an unknown format exits 2, --help 0" {
