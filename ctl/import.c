@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 
 #include "config.h"
 #include "ctl.h"
@@ -44,9 +45,13 @@
 /* Longest text shown in a table cell. */
 #define CELL_MAX		48
 
-enum result { R_CREATED, R_SKIPPED, R_CONFLICT };
+enum result { R_CREATED, R_SKIPPED, R_CONFLICT, R__MAX };
 
-static const char *const results[] = { "created", "skipped", "conflicting" };
+static const char *const results[R__MAX] = {
+	"created",	/* R_CREATED */
+	"skipped",	/* R_SKIPPED */
+	"conflicting",	/* R_CONFLICT */
+};
 
 /* One row of the source and what became of it. */
 struct row {
@@ -515,6 +520,8 @@ done:
 	json_object_put(doc);
 	if (tk != NULL)
 		json_tokener_free(tk);
+	/* The file holds password hashes. */
+	OPENSSL_cleanse(buf, len);
 	free(buf);
 	return rc;
 }
@@ -640,11 +647,11 @@ fail:
 /* --- the report -------------------------------------------------------- */
 
 static void
-count(const struct import *im, size_t n[3])
+count(const struct import *im, size_t n[R__MAX])
 {
 	size_t	i;
 
-	n[0] = n[1] = n[2] = 0;
+	memset(n, 0, R__MAX * sizeof(n[0]));
 	for (i = 0; i < im->n; i++)
 		n[im->rows[i].result]++;
 }
@@ -660,7 +667,7 @@ report_json(const struct import *im)
 {
 	struct json_object	*doc, *list, *o;
 	const struct row	*r;
-	size_t			 n[3], i;
+	size_t			 n[R__MAX], i;
 
 	count(im, n);
 	doc = json_object_new_object();
@@ -700,7 +707,13 @@ report_json(const struct import *im)
 enum { C_ROW, C_RESULT, C_ID, C_USERNAME, C_EMAIL, C_ROLE, C_REASON, C__MAX };
 
 static const char *const heads[C__MAX] = {
-	"ROW", "RESULT", "ID", "USERNAME", "EMAIL", "ROLE", "REASON",
+	"ROW",		/* C_ROW */
+	"RESULT",	/* C_RESULT */
+	"ID",		/* C_ID */
+	"USERNAME",	/* C_USERNAME */
+	"EMAIL",	/* C_EMAIL */
+	"ROLE",		/* C_ROLE */
+	"REASON",	/* C_REASON */
 };
 
 static void
@@ -721,7 +734,7 @@ static void
 report_table(const struct import *im)
 {
 	char		 cell[C__MAX][CELL_MAX + 1], reason[512];
-	size_t		 w[C__MAX], n[3], i, k;
+	size_t		 w[C__MAX], n[R__MAX], i, k;
 
 	for (k = 0; k < C__MAX; k++)
 		w[k] = strlen(heads[k]);
@@ -804,7 +817,7 @@ int
 ctl_import(struct ctl *c, int argc, char **argv)
 {
 	struct import	 im;
-	size_t		 n[3];
+	size_t		 n[R__MAX];
 	int		 rc;
 
 	memset(&im, 0, sizeof(im));
