@@ -61,7 +61,7 @@ struct row {
 	char		*email;		/* normalised */
 	char		*username;
 	char		*hash;
-	struct import_user u;		/* pointing into the above */
+	struct import_user u;		/* the rest; pointers set at writing */
 	int		 ready;		/* passed the checks: to be written */
 	enum result	 result;
 	char		*reason;	/* why not created */
@@ -228,10 +228,6 @@ check_common(struct import *im, struct row *r, const char *email)
 		return refuse(r, R_CONFLICT, "password hash: not a scheme "
 		    "authd verifies (bcrypt, argon2, werkzeug "
 		    "pbkdf2:sha256:ITER or scrypt:N:r:p) or over its ceilings");
-	r->u.id = r->id;
-	r->u.email = r->email;
-	r->u.username = r->username;
-	r->u.password_hash = r->hash;
 	r->ready = 1;
 	return 0;
 }
@@ -281,6 +277,10 @@ fastapi_row(struct import *im, struct fastapi_row *f)
 	r->username = f->username != NULL ? xstrdup(f->username) : NULL;
 	r->hash = f->hashed_password != NULL ?
 	    xstrdup(f->hashed_password) : NULL;
+	if (f->has_nul) {
+		refuse(r, R_CONFLICT, "a column holds a NUL byte");
+		return;
+	}
 	if (check_common(im, r, f->email) == -1)
 		return;
 	if (f->deleted_at != NULL) {
@@ -605,6 +605,11 @@ write_rows(struct ctl *c, struct import *im)
 		r = &im->rows[i];
 		if (!r->ready)
 			continue;
+		/* Set here: the rows array moved while it grew. */
+		r->u.id = r->id;
+		r->u.email = r->email;
+		r->u.username = r->username;
+		r->u.password_hash = r->hash;
 		rc = store_import_user(tx, &r->u, holder);
 		r->ready = 0;
 		if (rc == 1) {

@@ -39,16 +39,27 @@ struct store_import {
 	sqlite3_stmt	*s[I__MAX];
 };
 
+/* col_text(), noting a text that a NUL byte would cut short. */
+static char *
+col_text_nul(sqlite3_stmt *s, int i, int *has_nul)
+{
+	char	*t = col_text(s, i);
+
+	if (t != NULL && strlen(t) != (size_t)sqlite3_column_bytes(s, i))
+		*has_nul = 1;
+	return t;
+}
+
 /* A 16-byte blob as a lower-case dashed UUID, else the column's text. */
 static char *
-col_id(sqlite3_stmt *s, int i)
+col_id(sqlite3_stmt *s, int i, int *has_nul)
 {
 	const unsigned char	*b;
 	char			 hex[33];
 
 	if (sqlite3_column_type(s, i) != SQLITE_BLOB ||
 	    sqlite3_column_bytes(s, i) != 16)
-		return col_text(s, i);
+		return col_text_nul(s, i, has_nul);
 	b = sqlite3_column_blob(s, i);
 	hex_encode(b, 16, hex);
 	return xasprintf("%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
@@ -119,17 +130,18 @@ store_fastapi_read(const char *path, struct fastapi_row **out, size_t *nout,
 			rows = xrealloc(rows, cap * sizeof(*rows));
 		}
 		r = &rows[n++];
-		r->id = col_id(s, 0);
-		r->username = col_text(s, 1);
-		r->email = col_text(s, 2);
-		r->hashed_password = col_text(s, 3);
-		r->account_role = col_text(s, 4);
-		r->account_subscription = col_text(s, 5);
-		r->subscription_expires_at = col_text(s, 6);
-		r->is_active = col_text(s, 7);
-		r->deleted_at = col_text(s, 8);
-		r->created_at = col_text(s, 9);
-		r->updated_at = col_text(s, 10);
+		memset(r, 0, sizeof(*r));
+		r->id = col_id(s, 0, &r->has_nul);
+		r->username = col_text_nul(s, 1, &r->has_nul);
+		r->email = col_text_nul(s, 2, &r->has_nul);
+		r->hashed_password = col_text_nul(s, 3, &r->has_nul);
+		r->account_role = col_text_nul(s, 4, &r->has_nul);
+		r->account_subscription = col_text_nul(s, 5, &r->has_nul);
+		r->subscription_expires_at = col_text_nul(s, 6, &r->has_nul);
+		r->is_active = col_text_nul(s, 7, &r->has_nul);
+		r->deleted_at = col_text_nul(s, 8, &r->has_nul);
+		r->created_at = col_text_nul(s, 9, &r->has_nul);
+		r->updated_at = col_text_nul(s, 10, &r->has_nul);
 	}
 	if (rc != SQLITE_DONE) {
 		snprintf(err, errlen, "reading the users of %s: %s", path,

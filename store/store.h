@@ -236,6 +236,7 @@ struct fastapi_row {
 	char	*deleted_at;
 	char	*created_at;
 	char	*updated_at;
+	int	 has_nul;		/* a text column held a NUL byte */
 };
 
 /*

@@ -56,6 +56,14 @@ rows = [
 for r in rows:
     db.execute("INSERT INTO users VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                (fa + r[0], r[1], r[2], bc(r[3]), r[4], r[5], r[6], r[7], r[8], t, t))
+# Ids as SQLAlchemy's other UUID columns store them: 16 bytes, 32 hex digits.
+ins = "INSERT INTO users VALUES (?,?,?,?,'REGULAR','FREE',NULL,1,NULL,?,?)"
+db.execute(ins, (bytes.fromhex((fa + "11").replace("-", "")), "fa_blob",
+                 "fa_blob@example.com", bc("BlobPass11"), t, t))
+db.execute(ins, ((fa + "12").replace("-", "").upper(), "fa_hex",
+                 "fa_hex@example.com", bc("HexPass12"), t, t))
+# A NUL byte inside a text column.
+db.execute(ins, (fa + "13", "fa_nul\x00x", "fa_nul@example.com", bc("NulPass13"), t, t))
 db.commit()
 db.close()
 
@@ -158,7 +166,7 @@ login_as() {
 	run ctl import fastapi "$FIX/fastapi.db" --dry-run --json
 	[ "$status" -eq 0 ] || { ctl_err; false; }
 	[ "$(json_get .dry_run "$output")" = true ]
-	[ "$(json_get .created "$output")" = 4 ] || { echo "$output"; false; }
+	[ "$(json_get .created "$output")" = 6 ] || { echo "$output"; false; }
 	[ "$(users_count)" = "$before" ]
 	[ "$(sql "SELECT count(*) FROM users WHERE id LIKE '6f1c0d2e-1111-%'")" = 0 ]
 	run ctl import flask-json "$FIX/dry.json" --dry-run
@@ -173,12 +181,12 @@ login_as() {
 	run ctl import fastapi "$FIX/fastapi.db" --json
 	[ "$status" -eq 0 ] || { ctl_err; false; }
 	[ "$(json_get .dry_run "$output")" = false ]
-	[ "$(json_get .created "$output")" = 4 ] || { echo "$output"; false; }
+	[ "$(json_get .created "$output")" = 6 ] || { echo "$output"; false; }
 	[ "$(json_get .skipped "$output")" = 1 ]
-	[ "$(json_get .conflicting "$output")" = 5 ]
+	[ "$(json_get .conflicting "$output")" = 6 ]
 	# No password hash in the report; one log line for the import.
 	[[ $output != *'$2b$'* ]]
-	[ "$(ctl_err | grep -c 'import: fastapi .*: 4 created, 1 skipped, 5 conflicting')" = 1 ] || { ctl_err; false; }
+	[ "$(ctl_err | grep -c 'import: fastapi .*: 6 created, 1 skipped, 6 conflicting')" = 1 ] || { ctl_err; false; }
 	[[ $(ctl_err) != *'$2b$'* ]]
 	run report_rows
 	[ "${lines[0]}" = "1 created -" ]
@@ -191,6 +199,11 @@ login_as() {
 	[ "${lines[7]}" = "8 conflicting unknown account_role 'SUPERUSER'" ]
 	[ "${lines[8]}" = "9 conflicting username: Username can only contain letters, numbers, underscores (_), and hyphens (-)." ]
 	[ "${lines[9]}" = "10 conflicting duplicate username in the file (row 1)" ]
+	[ "${lines[10]}" = "11 created -" ]
+	[ "${lines[11]}" = "12 created -" ]
+	[ "${lines[12]}" = "13 conflicting a column holds a NUL byte" ]
+	[ "$(sql "SELECT username FROM users WHERE id IN (?, ?) ORDER BY id" "${FA}11" "${FA}12")" = "fa_blob
+fa_hex" ]
 	# Ids, roles, subscription, times and emails (lower-cased) kept.
 	[ "$(sql "SELECT account_role, account_subscription, subscription_expires_at, created_at, email_verified, is_active FROM users WHERE id = ?" "${FA}01")" = "ADMIN|PRO|1798761600|1795341845|0|1" ]
 	[ "$(sql "SELECT email FROM users WHERE id = ?" "${FA}03")" = "mixed.case@example.com" ]
@@ -302,12 +315,39 @@ login_as() {
 	run ctl import fastapi "$FIX/fastapi.db" --json
 	[ "$status" -eq 0 ] || { ctl_err; false; }
 	[ "$(json_get .created "$output")" = 0 ] || { echo "$output"; false; }
-	[ "$(json_get .skipped "$output")" = 5 ]
+	[ "$(json_get .skipped "$output")" = 7 ]
+	[ "$(json_get .conflicting "$output")" = 6 ]
 	run ctl import flask-json "$FIX/users.json"
 	[ "$status" -eq 0 ] || { ctl_err; false; }
 	[[ $output == *"flask-json $FIX/users.json: 0 created, 4 skipped, 4 conflicting"* ]] || { echo "$output"; false; }
 	[[ $output == *"id already present"* ]]
 	[ "$(users_count)" = "$before" ]
+}
+
+@test "a users.json of 300 people is imported whole, each with the id derived from theirs" {
+	"$PY" - "$FIX/many.json" "$BATS_TEST_TMPDIR/ids" <<'EOF'
+import hashlib, json, sys, uuid
+users, ids = [], []
+for i in range(1000, 1300):
+    salt = "s%d" % i
+    key = hashlib.pbkdf2_hmac("sha256", b"ManyPass%d" % i, salt.encode(), 1).hex()
+    users.append({"id": i, "name": "many_%d" % i, "level": "User",
+                  "password_hash": "pbkdf2:sha256:1$%s$%s" % (salt, key)})
+    h = bytearray(hashlib.sha256(b"authd-import:flask-json:%d" % i).digest()[:16])
+    h[6] = (h[6] & 0x0F) | 0x40
+    h[8] = (h[8] & 0x3F) | 0x80
+    ids.append(str(uuid.UUID(bytes=bytes(h))))
+json.dump(users, open(sys.argv[1], "w"))
+open(sys.argv[2], "w").write("\n".join(sorted(ids)) + "\n")
+EOF
+	run ctl import flask-json "$FIX/many.json"
+	[ "$status" -eq 0 ] || { ctl_err; false; }
+	[[ $output == *": 300 created, 0 skipped, 0 conflicting"* ]] || { echo "$output" | tail -3; false; }
+	sql "SELECT id FROM users WHERE username LIKE 'many%' ORDER BY id" >"$BATS_TEST_TMPDIR/got"
+	diff "$BATS_TEST_TMPDIR/ids" "$BATS_TEST_TMPDIR/got"
+	[ "$(sql "SELECT count(*) FROM users WHERE username LIKE 'many%' AND email = lower(username) || '@users.invalid' AND password_hash LIKE 'pbkdf2:sha256:1$%'")" = 300 ]
+	login_as many_1299 ManyPass1299
+	assert_status 200
 }
 
 @test "a corrupt or foreign file: a message naming the problem, exit 1, nothing written" {
