@@ -350,6 +350,25 @@ EOF
 	assert_status 200
 }
 
+@test "--verified marks the emails of the source verified, never the made-up ones" {
+	"$PY" - "$FIX/verified.json" <<'EOF'
+import json, sys
+from werkzeug.security import generate_password_hash
+h = generate_password_hash("VerPass11", "pbkdf2:sha256:1000")
+json.dump([
+    {"id": "A0B1C2D3-E4F5-4A6B-8C7D-8E9FA0B1C2D3", "name": "ver_mail", "email": "ver_mail@example.net",
+     "password_hash": h, "level": "User"},
+    {"id": 9001, "name": "ver_none", "password_hash": h, "level": "User"},
+], open(sys.argv[1], "w"))
+EOF
+	run ctl import flask-json "$FIX/verified.json" --verified --email-domain pi.example.org
+	[ "$status" -eq 0 ] || { ctl_err; false; }
+	[[ $output == *": 2 created, 0 skipped, 0 conflicting"* ]] || { echo "$output"; false; }
+	# A UUID id is kept, lower-cased.
+	[ "$(sql "SELECT id, email, email_verified FROM users WHERE username = 'ver_mail'")" = "a0b1c2d3-e4f5-4a6b-8c7d-8e9fa0b1c2d3|ver_mail@example.net|1" ]
+	[ "$(sql "SELECT email, email_verified FROM users WHERE username = 'ver_none'")" = "ver_none@pi.example.org|0" ]
+}
+
 @test "a corrupt or foreign file: a message naming the problem, exit 1, nothing written" {
 	local before f
 	before=$(users_count)
