@@ -244,4 +244,63 @@ int	 store_user_delete(struct store *, const char *id);
  */
 int	 store_user_verify(struct store *, const char *id);
 
+/* --- import.c: authctl import (SPEC §10) --- */
+
+/* One row of the FastAPI service's users table, each column as text or NULL. */
+struct fastapi_row {
+	char	*id;			/* a 16-byte blob comes as a dashed UUID */
+	char	*username;
+	char	*email;
+	char	*hashed_password;
+	char	*account_role;
+	char	*account_subscription;
+	char	*subscription_expires_at;
+	char	*is_active;
+	char	*deleted_at;
+	char	*created_at;
+	char	*updated_at;
+	int	 has_nul;		/* a text column held a NUL byte */
+};
+
+/*
+ * Reads every row of the users table of the FastAPI service's SQLite
+ * database at path, opened read-only.  Returns 0 with *rows (*n of
+ * them, freed by fastapi_rows_free()), or -1 with a message naming the
+ * problem in err (cannot open, not SQLite, no users table or a missing
+ * column, a read error).
+ */
+int	 store_fastapi_read(const char *path, struct fastapi_row **rows,
+	    size_t *n, char *err, size_t errlen);
+void	 fastapi_rows_free(struct fastapi_row *, size_t n);
+
+/* A user as an import writes it: its id, hash and times kept. */
+struct import_user {
+	const char	*id;		/* lower-case UUID */
+	const char	*email;		/* normalised */
+	const char	*username;
+	const char	*password_hash;	/* pwhash_usable() */
+	enum role	 role;
+	int		 pro;
+	int64_t		 sub_expires;	/* 0 = null */
+	int		 email_verified;
+	int		 is_active;
+	int64_t		 created_at;
+	int64_t		 updated_at;
+};
+
+/*
+ * An import is one BEGIN IMMEDIATE transaction: begin (1 or <0), one
+ * store_import_user() per row, then end, committing (commit 1) or
+ * rolling back (0, --dry-run or an error), which frees the import
+ * (0 or <0).  store_import_user(): 1 created, 0 the id exists already
+ * (skipped), STORE_EEMAIL or STORE_EUSERNAME when another account
+ * (whose id is written to holder) holds the email or the username
+ * (case-insensitive), <0 error.
+ */
+struct store_import;
+int	 store_import_begin(struct store *, struct store_import **);
+int	 store_import_user(struct store_import *, const struct import_user *,
+	    char holder[37]);
+int	 store_import_end(struct store_import *, int commit);
+
 #endif
