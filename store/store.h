@@ -25,6 +25,7 @@ struct store;
 #define STORE_EUSERNAME		(-4)	/* username already held */
 #define STORE_EPHONE		(-5)	/* phone already held */
 #define STORE_ELASTADMIN	(-6)	/* would remove the last active ADMIN */
+#define STORE_EFULL		(-7)	/* the disk is full (a backup) */
 
 enum role {
 	ROLE_NONE = 0,		/* no authentication needed */
@@ -71,6 +72,23 @@ int	 store_open(const char *path, struct store **);
 void	 store_close(struct store *);
 /* 1 when the database answers a trivial query, else 0. */
 int	 store_ready(struct store *);
+/*
+ * Whether the schema is the newest this program knows: 1 current, 0 older
+ * (store_migrate() would upgrade it), STORE_EDB newer than the program
+ * or unreadable.  A read: it takes no write lock.
+ */
+int	 store_schema_current(struct store *);
+/*
+ * A consistent copy of the whole database into the new file path (SQLite's
+ * online backup in one step, so one read snapshot: writers go on while it
+ * runs).  The copy is written into a private temporary file beside path,
+ * synced, then renamed into place: path never holds a partial copy.  It is
+ * created 0600; an existing path is refused unless replace is set.
+ * Returns 1, 0 when path exists (and not replace), STORE_EBUSY,
+ * STORE_EFULL when the disk is full, or STORE_EDB (logged); errno is set
+ * for I/O failures outside SQLite.
+ */
+int	 store_backup(struct store *, const char *path, int replace);
 /* The schema the migrations produce, for the schema test: allocated SQL text. */
 char	*store_schema_dump(struct store *);
 
@@ -220,6 +238,11 @@ int	 store_user_patch(struct store *, const char *id, const struct user_patch *,
  * 1 done, 0 not found or already deleted, STORE_ELASTADMIN, <0 error.
  */
 int	 store_user_delete(struct store *, const char *id);
+/*
+ * Marks a live user's email verified (authctl user verify).  1 done (also
+ * when it already was), 0 unknown or deleted, <0 error.
+ */
+int	 store_user_verify(struct store *, const char *id);
 
 /* --- import.c: authctl import (SPEC §10) --- */
 
