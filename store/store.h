@@ -147,16 +147,21 @@ int	 store_admin_exists(struct store *);
 
 /*
  * Starts a session for user_id with the refresh token whose hash is
- * given.  Writes the session id to sid (37 bytes).  Returns 1 or <0.
+ * given.  Writes the session id to sid (37 bytes).  In the same
+ * transaction deletes a batch of dead sessions (expired or revoked) and
+ * ends the user's oldest live sessions beyond MAX_SESSIONS_PER_USER.
+ * Returns 1 or <0.
  */
 int	 store_session_start(struct store *, const char *user_id, const char *ua,
 	    const char *ip, const unsigned char hash[32], int64_t ttl, char *sid);
 /*
  * Rotates a refresh token: spends old_hash and stores new_hash in the same
- * session, in one transaction.  Returns 1 with the session's user in *u,
+ * session, in one transaction, keeping only the session's newest spent
+ * tokens (for reuse detection).  Returns 1 with the session's user in *u,
  * 0 when the token is unknown, spent, expired or revoked, or its user is
  * inactive (a spent token presented more than grace seconds after its
- * rotation revokes the whole session), <0 error.
+ * rotation revokes the whole session and moves the user's token
+ * generation on), <0 error.
  */
 int	 store_session_rotate(struct store *, const unsigned char old_hash[32],
 	    const unsigned char new_hash[32], int64_t ttl, int64_t grace,
