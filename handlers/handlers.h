@@ -108,6 +108,17 @@ void	 throttle_login_end(struct req *, struct login_attempt *a, int ok);
 int	 login_attempt_check(struct req *, struct resp *, const struct user *u,
 	    const char *account, struct login_attempt *a, const char *pw,
 	    size_t len, int *ok, int *rehash);
+/*
+ * A whole sign-in (login.c; the sign-in page calls it too): identifier
+ * resolved, attempt recorded, password verified, outdated hash
+ * replaced.  0 with the user in *u (caller frees; check
+ * REQUIRE_VERIFIED_EMAIL yourself), LOGIN_INCORRECT with out untouched
+ * (answer "Incorrect email or password" in your own form), or the
+ * 429/503/5xx status with the answer in out.
+ */
+#define LOGIN_INCORRECT	401
+int	 login_verify(struct req *, struct resp *, const char *id, size_t idlen,
+	    const char *pw, size_t pwlen, struct user **u);
 /* After a password reset: clears the account's failures and lockout. */
 void	 throttle_account_reset(struct req *, const char *account);
 

@@ -87,10 +87,72 @@ incorrect(struct resp *out)
 }
 
 /*
+ * The whole sign-in check, shared by the API login and the sign-in page:
+ * resolves the identifier (the phone first when it looks like one, then
+ * the email, then the username), records the attempt under the limits
+ * and verifies the password (a dummy hash for an unknown identifier, in
+ * the same time), then replaces an outdated hash.  Returns 0 with the
+ * signed-in user in *out_u (freed by the caller), LOGIN_INCORRECT with
+ * nothing in out for a wrong identifier or password or an inactive
+ * account (each caller answers it in its own form), or the 429/503/5xx
+ * status with the answer in out.
+ */
+int
+login_verify(struct req *r, struct resp *out, const char *id, size_t idlen,
+    const char *pw, size_t pwlen, struct user **out_u)
+{
+	struct user	*u = NULL;
+	struct login_attempt a;
+	char		*ident = NULL, *phone = NULL, *account = NULL, *nh;
+	int		 rc, ok, rehash;
+
+	*out_u = NULL;
+	/*
+	 * An empty identifier or one holding a NUL byte matches no account,
+	 * but costs the same verification, under the same limits.
+	 */
+	if (idlen == 0 || memchr(id, '\0', idlen) != NULL)
+		account = account_key(NULL, id, idlen);
+	else {
+		ident = lower(id, idlen);
+		if (phone_like(ident, idlen))
+			phone = phone_normalise(ident);
+		if ((rc = store_user_by_login(r->db, ident, phone, &u)) < 0) {
+			rc = resp_store_error(out, rc);
+			goto done;
+		}
+		account = phone != NULL ? account_key(u, phone,
+		    strlen(phone)) : account_key(u, ident, idlen);
+	}
+	if ((rc = login_attempt_check(r, out, u, account, &a, pw, pwlen, &ok,
+	    &rehash)) != 0)
+		goto done;
+	if (!ok) {
+		rc = LOGIN_INCORRECT;
+		goto done;
+	}
+	if (rehash && (nh = pwhash_hash(&cfg.pw, pw, pwlen)) != NULL) {
+		if (store_user_rehash(r->db, u->id, u->password_hash, nh) < 0)
+			log_warnx("rehash of user %s failed", u->id);
+		free_secret(nh);
+	}
+	*out_u = u;
+	u = NULL;
+	rc = 0;
+done:
+	free(account);
+	free(ident);
+	free(phone);
+	user_free(u);
+	return rc;
+}
+
+/*
  * POST /api/v1/auth/login, as an OAuth2 password form or JSON with
  * "login", "username" or "name".  200 with a token pair; 401 for a wrong
  * identifier or password and for inactive accounts, in the same time;
- * 403 for an unverified email when REQUIRE_VERIFIED_EMAIL; 429 throttled.
+ * 403 for an unverified email when REQUIRE_VERIFIED_EMAIL; 429 throttled;
+ * 503 when the attempt cannot be recorded.
  */
 int
 handle_login(struct req *r, struct resp *out)
@@ -99,9 +161,7 @@ handle_login(struct req *r, struct resp *out)
 	struct fval	*id;
 	struct user	*u = NULL;
 	struct json_object *list;
-	struct login_attempt a;
-	char		*ident = NULL, *phone = NULL, *account = NULL, *nh;
-	int		 rc, ok, rehash;
+	int		 rc;
 
 	if (!body_parse(r, out, 1, 0))
 		return out->status;
@@ -116,45 +176,15 @@ handle_login(struct req *r, struct resp *out)
 		rc = resp_422(out, list);
 		goto done;
 	}
-	/*
-	 * An empty identifier or one holding a NUL byte matches no account,
-	 * but costs the same verification, under the same limits.
-	 */
-	if (id->len == 0 || memchr(id->s, '\0', id->len) != NULL)
-		account = account_key(NULL, id->s, id->len);
-	else {
-		ident = lower(id->s, id->len);
-		if (phone_like(ident, id->len))
-			phone = phone_normalise(ident);
-		if ((rc = store_user_by_login(r->db, ident, phone, &u)) < 0) {
-			rc = resp_store_error(out, rc);
-			goto done;
-		}
-		account = phone != NULL ? account_key(u, phone,
-		    strlen(phone)) : account_key(u, ident, id->len);
-	}
-	if ((rc = login_attempt_check(r, out, u, account, &a,
-	    v[F_PASSWORD].s, v[F_PASSWORD].len, &ok, &rehash)) != 0)
-		goto done;
-	if (!ok) {
+	rc = login_verify(r, out, id->s, id->len, v[F_PASSWORD].s,
+	    v[F_PASSWORD].len, &u);
+	if (rc == LOGIN_INCORRECT)
 		rc = incorrect(out);
-		goto done;
-	}
-	if (cfg.require_verified && !u->email_verified) {
+	else if (rc == 0 && cfg.require_verified && !u->email_verified)
 		rc = resp_detail(out, 403, "Email not verified");
-		goto done;
-	}
-	if (rehash && (nh = pwhash_hash(&cfg.pw, v[F_PASSWORD].s,
-	    v[F_PASSWORD].len)) != NULL) {
-		if (store_user_rehash(r->db, u->id, u->password_hash, nh) < 0)
-			log_warnx("rehash of user %s failed", u->id);
-		free_secret(nh);
-	}
-	rc = login_answer(r, out, u);
+	else if (rc == 0)
+		rc = login_answer(r, out, u);
 done:
-	free(account);
-	free(ident);
-	free(phone);
 	user_free(u);
 	fvals_free(v, F__MAX);
 	return rc;
