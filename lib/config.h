@@ -12,6 +12,8 @@
 
 #include "pwhash.h"
 
+struct keyring;
+
 struct config {
 	char		*state_dir;		/* AUTH_STATE_DIR */
 	char		*database_path;		/* DATABASE_PATH */
@@ -59,6 +61,10 @@ struct config {
 	int		 smtp_ssl_tls;
 	char		*from_email;
 	char		*from_name;
+
+	/* signing keys (SPEC §10; keyring.h) */
+	int		 key_source;		/* enum key_source */
+	struct keyring	*keyring;		/* the keys in use */
 
 	/* first administrator */
 	char		*admin_email;
