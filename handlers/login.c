@@ -11,6 +11,7 @@
 #include "fields.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "pwhash.h"
 #include "util.h"
 #include "validate.h"
@@ -125,16 +126,20 @@ handle_login(struct req *r, struct resp *out)
 		goto done;
 	}
 	account = account_key(u, phone != NULL ? phone : ident);
-	if ((rc = throttle_login_check(r, out, account)) != 0)
+	if ((rc = throttle_login_check(r, out, account)) != 0) {
+		metrics_count(rc == 429 ? MET_LOGIN_LOCKED : MET_LOGIN_FAILURE);
 		goto done;
+	}
 	ok = password_check(u, v[F_PASSWORD].s, v[F_PASSWORD].len, &rehash);
 	if (!ok || !u->is_active || u->deleted_at != 0) {
+		metrics_count(MET_LOGIN_FAILURE);
 		throttle_login_failed(r, account);
 		rc = incorrect(out);
 		goto done;
 	}
 	throttle_login_ok(r, account);
 	if (cfg.require_verified && !u->email_verified) {
+		metrics_count(MET_LOGIN_UNVERIFIED);
 		rc = resp_detail(out, 403, "Email not verified");
 		goto done;
 	}
@@ -145,6 +150,7 @@ handle_login(struct req *r, struct resp *out)
 		free_secret(nh);
 	}
 	rc = login_answer(r, out, u);
+	metrics_count(rc == 200 ? MET_LOGIN_SUCCESS : MET_LOGIN_FAILURE);
 done:
 	free(account);
 	free(ident);

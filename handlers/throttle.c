@@ -26,6 +26,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #define B_LOGIN_IP	"login_ip"
@@ -132,6 +133,7 @@ throttle_login_failed(struct req *r, const char *account)
 		log_warnx("throttle: cannot lock an account");
 		return;
 	}
+	metrics_count(MET_LOCKOUT);
 	if (strncmp(account, "ident:", 6) != 0)
 		log_info("user %s locked for %lds after %d failed logins",
 		    account, cfg.login_lockout, n);

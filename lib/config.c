@@ -18,6 +18,7 @@
 #include "config.h"
 #include "keyring.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 struct config	 cfg;
@@ -356,6 +357,24 @@ load_keys(char *err, size_t errlen)
 	return keyring_load(err, errlen);
 }
 
+/* METRICS_ENABLED and METRICS_ALLOW (default: loopback). */
+static int
+load_metrics(char *err, size_t errlen)
+{
+	const char	*v = env("METRICS_ALLOW");
+
+	if (env_bool("METRICS_ENABLED", 1, &cfg.metrics_enabled, err,
+	    errlen) == -1)
+		return -1;
+	if (metrics_allow_parse(v ? v : "127.0.0.0/8,::1", &cfg.metrics_allow,
+	    &cfg.nmetrics_allow) == -1) {
+		snprintf(err, errlen, "METRICS_ALLOW: must be a comma list of "
+		    "IPv4 or IPv6 addresses or CIDR ranges");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 add_origin(const char *s, size_t n, char *err, size_t errlen)
 {
@@ -633,6 +652,8 @@ config_load(int need_secret, char *err, size_t errlen)
 		    "ADMIN_USERNAME and ADMIN_PASSWORD go together");
 		return -1;
 	}
+	if (load_metrics(err, errlen) == -1)
+		return -1;
 	if (need_secret && load_keys(err, errlen) == -1)
 		return -1;
 	return 0;
@@ -650,6 +671,7 @@ config_free(void)
 		OPENSSL_cleanse(cfg.secret, cfg.secret_len);
 	free(cfg.secret);
 	keyring_free(cfg.keyring);
+	free(cfg.metrics_allow);
 	free(cfg.algorithm);
 	free(cfg.frontend_url);
 	free(cfg.reset_url);

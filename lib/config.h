@@ -12,6 +12,7 @@
 
 #include "pwhash.h"
 
+struct cidr;
 struct keyring;
 
 struct config {
@@ -62,9 +63,12 @@ struct config {
 	char		*from_email;
 	char		*from_name;
 
-	/* signing keys (SPEC §10; keyring.h) */
+	/* signing keys and metrics (SPEC §10; keyring.h, metrics.h) */
 	int		 key_source;		/* enum key_source */
 	struct keyring	*keyring;		/* the keys in use */
+	int		 metrics_enabled;	/* METRICS_ENABLED */
+	struct cidr	*metrics_allow;		/* METRICS_ALLOW */
+	size_t		 nmetrics_allow;
 
 	/* first administrator */
 	char		*admin_email;

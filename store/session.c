@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 #include "store_int.h"
 
@@ -172,6 +173,7 @@ store_session_rotate(struct store *st, const unsigned char old[32],
 			/* Reuse after the grace window: treat as theft. */
 			log_warnx("refresh token reuse: session %s revoked",
 			    t.sid);
+			metrics_count(MET_REFRESH_REUSE);
 			if ((rc = revoke_session(st, t.sid, now)) < 0)
 				goto fail;
 			if ((rc = tx_commit(st)) < 0)

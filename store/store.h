@@ -221,4 +221,12 @@ int	 store_user_patch(struct store *, const char *id, const struct user_patch *,
  */
 int	 store_user_delete(struct store *, const char *id);
 
+/* --- metrics.c --- */
+
+/*
+ * Accounts by state for /metrics: active (email verified), unverified
+ * (active, email not verified), deactivated, deleted.  1 or <0.
+ */
+int	 store_user_states(struct store *, int64_t counts[4]);
+
 #endif
