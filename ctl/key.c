@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "config.h"
 #include "ctl.h"
 #include "keyring.h"
@@ -137,6 +138,9 @@ key_rotate(struct ctl *c, int argc, char **argv)
 		return CTL_ERR;
 	}
 	rfc3339(now + keep, until);
+	snprintf(err, sizeof(err), "kid=%s previous_kid=%s previous_retires=%s",
+	    newkid, oldkid[0] ? oldkid : "-", until);
+	audit_event(AUDIT_KEY_ROTATE, "authctl", NULL, err);
 	if (c->json) {
 		o = json_object_new_object();
 		json_object_object_add(o, "kid", json_object_new_string(newkid));

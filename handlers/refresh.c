@@ -46,6 +46,11 @@ handle_refresh(struct req *r, struct resp *out)
 	else
 		rc = token_answer(r, out, u, refresh);
 	metrics_count(rc == 200 ? MET_REFRESH_SUCCESS : MET_REFRESH_INVALID);
+	if (rc == 200) {
+		/* The request line names the session's user. */
+		r->user = u;
+		u = NULL;
+	}
 	free_secret(refresh);
 	user_free(u);
 	fvals_free(v, F__MAX);

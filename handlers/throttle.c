@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "audit.h"
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
@@ -134,6 +135,7 @@ throttle_login_failed(struct req *r, const char *account)
 		return;
 	}
 	metrics_count(MET_LOCKOUT);
+	audit_req(r, AUDIT_LOCKOUT, NULL, strncmp(account, "ident:", 6) != 0 ? account : NULL, NULL);
 	if (strncmp(account, "ident:", 6) != 0)
 		log_info("user %s locked for %lds after %d failed logins",
 		    account, cfg.login_lockout, n);

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
@@ -174,6 +175,7 @@ store_session_rotate(struct store *st, const unsigned char old[32],
 			log_warnx("refresh token reuse: session %s revoked",
 			    t.sid);
 			metrics_count(MET_REFRESH_REUSE);
+			audit_event(AUDIT_SESSION_END, NULL, t.uid, "reason=refresh_token_reuse");
 			if ((rc = revoke_session(st, t.sid, now)) < 0)
 				goto fail;
 			if ((rc = tx_commit(st)) < 0)
@@ -240,6 +242,13 @@ out:
 int
 store_session_logout(struct store *st, const unsigned char hash[32], int all)
 {
+	return store_session_logout_uid(st, hash, all, NULL);
+}
+
+int
+store_session_logout_uid(struct store *st, const unsigned char hash[32],
+    int all, char *uid)
+{
 	struct tokrow	 t;
 	int		 rc;
 
@@ -260,6 +269,8 @@ store_session_logout(struct store *st, const unsigned char hash[32], int all)
 		goto fail;
 	if ((rc = tx_commit(st)) < 0)
 		return rc;
+	if (uid != NULL)
+		memcpy(uid, t.uid, sizeof(t.uid));
 	return 1;
 fail:
 	tx_rollback(st);

@@ -140,6 +140,9 @@ int	 store_session_rotate(struct store *, const unsigned char old_hash[32],
  * Returns 1 when a live session was found, 0 when not, <0 error.
  */
 int	 store_session_logout(struct store *, const unsigned char hash[32], int all);
+/* The same; uid (37 bytes, may be NULL) receives the session's user when it returns 1. */
+int	 store_session_logout_uid(struct store *, const unsigned char hash[32],
+	    int all, char *uid);
 /*
  * Revokes every session of a user and increments the token generation.
  * Returns 1, 0 no such user, <0 error.
