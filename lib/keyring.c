@@ -286,7 +286,7 @@ keyring_current(int64_t now)
 		cfg.keyring = ring_single();
 	r = cfg.keyring;
 	if (r == NULL || r->source == KEY_ENV || r->source == KEY_FILE ||
-	    r->checked == now)
+	    r->checked == now || cfg.state_dir == NULL)
 		return r;
 	r->checked = now;
 	path = keyring_path();

@@ -193,3 +193,24 @@ validate_refused() {
 	grep -q "SECRET_KEY" "$BATS_TEST_TMPDIR/authctl.err" || fail "$(cat "$BATS_TEST_TMPDIR/authctl.err")"
 	[ "$(sha256sum "$AUTH_STATE_DIR/keyring")" = "$sum" ] || fail "key ring changed"
 }
+
+@test "a key ring that does not parse stops a start naming the file; running workers keep their keys" {
+	new_user
+	cp "$AUTH_STATE_DIR/keyring" "$BATS_TEST_TMPDIR/ring"
+	printf 'not a key ring\n' >"$AUTH_STATE_DIR/keyring.new"
+	mv "$AUTH_STATE_DIR/keyring.new" "$AUTH_STATE_DIR/keyring"
+	run ./auth.fcgi --check
+	[ "$status" -eq 2 ] || fail "status $status: $output"
+	[[ $output == *"$AUTH_STATE_DIR/keyring"* ]] || fail "$output"
+	# Workers look at the ring when they sign or verify: keep asking.
+	warned() {
+		[ "$(validate_status "$ACCESS_TOKEN")" = 200 ] || fail "keys lost" || return 2
+		grep -q "key ring not reloaded" "$STACK_AUTH_LOG"
+	}
+	wait_until 10 warned || fail "no warning"
+	[ "$(validate_status "$ACCESS_TOKEN")" = 200 ] || fail "keys lost"
+	run authctl key rotate
+	[ "$status" -eq 1 ] || fail "rotation over a broken ring: status $status"
+	cp "$BATS_TEST_TMPDIR/ring" "$AUTH_STATE_DIR/keyring"
+	[ "$(validate_status "$ACCESS_TOKEN")" = 200 ] || fail "after the repair"
+}
