@@ -76,8 +76,8 @@ key_list(struct ctl *c)
 	}
 	list = json_object_new_array();
 	if (!c->json)
-		printf("%-18s %-10s %-21s %-21s %s\n", "KID", "STATE", "CREATED",
-		    "RETIRES", "SOURCE");
+		printf("%-18s %-10s %-21s %-21s %s\n", "KID", "STATE",
+		    "CREATED", "RETIRES", "SOURCE");
 	for (i = 0; i < r->n; i++) {
 		const struct keyring_key *k = &r->k[i];
 
@@ -86,14 +86,16 @@ key_list(struct ctl *c)
 		when(k->created, created);
 		when(k->retires, retires);
 		if (!c->json) {
-			printf("%-18s %-10s %-21s %-21s %s%s\n", k->jk.kid, state,
-			    created, retires, source_name(r->source),
+			printf("%-18s %-10s %-21s %-21s %s%s\n", k->jk.kid,
+			    state, created, retires, source_name(r->source),
 			    k->jk.legacy ? " (also tokens without kid)" : "");
 			continue;
 		}
 		o = json_object_new_object();
-		json_object_object_add(o, "kid", json_object_new_string(k->jk.kid));
-		json_object_object_add(o, "state", json_object_new_string(state));
+		json_object_object_add(o, "kid",
+		    json_object_new_string(k->jk.kid));
+		json_object_object_add(o, "state",
+		    json_object_new_string(state));
 		json_object_object_add(o, "created", k->created ?
 		    json_object_new_int64(k->created) : NULL);
 		json_object_object_add(o, "retires", k->retires ?
@@ -115,7 +117,8 @@ static int
 key_rotate(struct ctl *c, int argc, char **argv)
 {
 	struct json_object	*o;
-	char			 newkid[JWT_KID_MAX + 1], oldkid[JWT_KID_MAX + 1];
+	char			 newkid[JWT_KID_MAX + 1];
+	char			 oldkid[JWT_KID_MAX + 1];
 	char			 err[512], until[21], *end;
 	int64_t			 now = now_s(), keep;
 	long long		 v;
@@ -138,12 +141,12 @@ key_rotate(struct ctl *c, int argc, char **argv)
 		return CTL_ERR;
 	}
 	rfc3339(now + keep, until);
-	snprintf(err, sizeof(err), "kid=%s previous_kid=%s previous_retires=%s",
-	    newkid, oldkid[0] ? oldkid : "-", until);
-	audit_event(AUDIT_KEY_ROTATE, "authctl", NULL, err);
+	audit_event(AUDIT_KEY_ROTATE, "authctl", NULL, "kid=%s previous_kid=%s "
+	    "previous_retires=%s", newkid, oldkid[0] ? oldkid : "-", until);
 	if (c->json) {
 		o = json_object_new_object();
-		json_object_object_add(o, "kid", json_object_new_string(newkid));
+		json_object_object_add(o, "kid",
+		    json_object_new_string(newkid));
 		json_object_object_add(o, "previous_kid",
 		    json_object_new_string(oldkid));
 		json_object_object_add(o, "previous_retires",

@@ -40,7 +40,7 @@ handle_me_delete(struct req *r, struct resp *out)
 	if (rc < 0)
 		return resp_store_error(out, rc);
 	/* 0: deleted by someone else since auth_check; the outcome stands. */
-	audit_req(r, AUDIT_ACCOUNT_DELETE, r->user->id, r->user->id, NULL);
+	audit_req(r, AUDIT_ACCOUNT_DELETE, r->user->id, r->user->id, "by=owner");
 	return resp_empty(out, 204);
 }
 
@@ -88,7 +88,7 @@ handle_me_password(struct req *r, struct resp *out)
 		    "deleted");
 		goto done;
 	}
-	audit_req(r, AUDIT_PASSWORD_CHANGE, r->user->id, r->user->id, NULL);
+	audit_req(r, AUDIT_PASSWORD_CHANGE, r->user->id, r->user->id, "by=owner");
 	r->user->token_gen = gen;
 	rc = login_answer(r, out, r->user);
 done:

@@ -265,9 +265,11 @@ handle_user_patch(struct req *r, struct resp *out)
 		log_info("user %s changed by administrator %s", u->id,
 		    r->user->id);
 		if (p.set_role)
-			audit_req(r, AUDIT_ROLE_CHANGE, r->user->id, u->id, p.role == ROLE_ADMIN ? "role=ADMIN" : p.role == ROLE_MODERATOR ? "role=MODERATOR" : "role=REGULAR");
+			audit_req(r, AUDIT_ROLE_CHANGE, r->user->id, u->id,
+			    "role=%s", role_name(p.role));
 		if (p.set_active)
-			audit_req(r, AUDIT_ACTIVITY_CHANGE, r->user->id, u->id, p.active ? "active=true" : "active=false");
+			audit_req(r, AUDIT_ACTIVITY_CHANGE, r->user->id, u->id,
+			    "active=%s", p.active ? "true" : "false");
 		rc = resp_json(out, 200, user_admin(u));
 	}
 	user_free(u);
@@ -292,7 +294,7 @@ handle_user_delete(struct req *r, struct resp *out)
 		return resp_store_error(out, rc);
 	if (rc == 0)
 		return resp_detail(out, 404, "User not found");
-	audit_req(r, AUDIT_ACCOUNT_DELETE, r->user->id, r->params[0], NULL);
+	audit_req(r, AUDIT_ACCOUNT_DELETE, r->user->id, r->params[0], "by=admin");
 	return resp_empty(out, 204);
 }
 

@@ -52,7 +52,7 @@ spool_counts(void)
 	return o;
 }
 
-/* GET /health/ready: the database and the mail spool (with its counts by state). */
+/* GET /health/ready: the database, the mail spool and its counts by state. */
 int
 handle_health_ready(struct req *r, struct resp *out)
 {

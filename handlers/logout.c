@@ -44,7 +44,9 @@ handle_logout(struct req *r, struct resp *out)
 		if (rc < 0)
 			return resp_store_error(out, rc);
 		if (rc > 0)
-			audit_req(r, AUDIT_SESSION_END, uid, uid, v[F_ALL].present && v[F_ALL].b ? "reason=logout_all" : "reason=logout");
+			audit_req(r, AUDIT_SESSION_END, uid, uid, "reason=%s",
+			    v[F_ALL].present && v[F_ALL].b ? "logout_all" :
+			    "logout");
 	}
 	fvals_free(v, F__MAX);
 	return resp_empty(out, 204);

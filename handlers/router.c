@@ -187,7 +187,8 @@ route_index(const struct req *r)
 	size_t	i;
 
 	for (i = 0; r->route != NULL && i < nroutes; i++)
-		if (routes[i].pattern == r->route && routes[i].method == r->method)
+		if (routes[i].pattern == r->route &&
+		    routes[i].method == r->method)
 			return i;
 	return nroutes;
 }

@@ -135,7 +135,8 @@ throttle_login_failed(struct req *r, const char *account)
 		return;
 	}
 	metrics_count(MET_LOCKOUT);
-	audit_req(r, AUDIT_LOCKOUT, NULL, strncmp(account, "ident:", 6) != 0 ? account : NULL, NULL);
+	audit_req(r, AUDIT_LOCKOUT, NULL, strncmp(account, "ident:", 6) != 0 ?
+	    account : NULL, "minutes=%ld", cfg.login_lockout / 60);
 	if (strncmp(account, "ident:", 6) != 0)
 		log_info("user %s locked for %lds after %d failed logins",
 		    account, cfg.login_lockout, n);

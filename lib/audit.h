@@ -14,6 +14,8 @@
 #ifndef AUTHD_AUDIT_H
 #define AUTHD_AUDIT_H
 
+#include <stdarg.h>
+
 struct req;
 
 enum audit_event {
@@ -36,13 +38,15 @@ const char	*audit_name(enum audit_event);
 
 /*
  * Logs one event outside a request (authctl, the store): actor and user
- * are account ids or NULL, detail NULL or key=value words.
+ * are account ids or NULL; fmt and its arguments make the
+ * key=value words that follow.
  */
 void	 audit_event(enum audit_event, const char *actor, const char *user,
-	    const char *detail);
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* The same inside a request: adds the client address and the request id. */
 void	 audit_req(const struct req *, enum audit_event, const char *actor,
-	    const char *user, const char *detail);
+	    const char *user, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
 
 #endif

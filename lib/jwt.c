@@ -279,8 +279,8 @@ jwt_sign_kid(const struct jwt_claims *c, const char *kid,
 		return NULL;
 	}
 	if (kid != NULL && *kid != '\0')
-		hdr = xasprintf("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
-		    kid);
+		hdr = xasprintf("{\"alg\":\"HS256\",\"typ\":\"JWT\","
+		    "\"kid\":\"%s\"}", kid);
 	else
 		hdr = xstrdup(jwt_header);
 	h64 = b64url_encode(hdr, strlen(hdr));

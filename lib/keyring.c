@@ -94,8 +94,9 @@ kid_ok(const char *s)
 {
 	size_t	n = strlen(s);
 
-	return n > 0 && n <= JWT_KID_MAX && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+	return n > 0 && n <= JWT_KID_MAX && strspn(s,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
+	    n;
 }
 
 static int
@@ -345,7 +346,10 @@ keyring_verify(const char *tok, size_t len, int64_t now,
 
 /* ---- rotation ---- */
 
-/* Writes r as the key ring file: temporary file, fsync, rename, fsync of the directory. */
+/*
+ * Writes r as the key ring file:
+ * a temporary file, fsync, rename, fsync of the directory.
+ */
 static int
 ring_write(const struct keyring *r, char *err, size_t errlen)
 {

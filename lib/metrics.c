@@ -195,34 +195,40 @@ route_label(const char *const *labels, size_t r)
 	return r == shm->nroutes ? "unmatched" : labels[r];
 }
 
+/* The non-zero request counts of route slot r. */
+static void
+requests_of(FILE *f, const char *const *labels, const int *methods, size_t r)
+{
+	const uint64_t	*s = slot(r);
+	uint64_t	 v;
+	size_t		 m, st;
+	char		 code[8];
+	int		 meth;
+
+	for (m = 0; m < M__MAX; m++)
+		for (st = 0; st < NSTATUS; st++) {
+			if ((v = get(&s[m * NSTATUS + st])) == 0)
+				continue;
+			if (st == NSTATUS - 1)
+				snprintf(code, sizeof(code), "other");
+			else
+				snprintf(code, sizeof(code), "%d", statuses[st]);
+			meth = r < shm->nroutes ? methods[r] : (int)m;
+			fprintf(f, "authd_http_requests_total{route=\"%s\","
+			    "method=\"%s\",status=\"%s\"} %" PRIu64 "\n",
+			    route_label(labels, r), method_name(meth), code, v);
+		}
+}
+
 static void
 requests(FILE *f, const char *const *labels, const int *methods)
 {
-	const uint64_t	*s;
-	uint64_t	 v;
-	size_t		 r, m, st;
-	char		 code[8];
+	size_t	r;
 
 	family(f, "authd_http_requests_total", "counter",
 	    "HTTP requests answered, by route pattern, method and status.");
-	for (r = 0; r <= shm->nroutes; r++) {
-		s = slot(r);
-		for (m = 0; m < M__MAX; m++)
-			for (st = 0; st < NSTATUS; st++) {
-				if ((v = get(&s[m * NSTATUS + st])) == 0)
-					continue;
-				if (st == NSTATUS - 1)
-					snprintf(code, sizeof(code), "other");
-				else
-					snprintf(code, sizeof(code), "%d",
-					    statuses[st]);
-				fprintf(f, "authd_http_requests_total{route=\"%s\","
-				    "method=\"%s\",status=\"%s\"} %" PRIu64 "\n",
-				    route_label(labels, r), method_name(
-				    r < shm->nroutes ? methods[r] : (int)m), code,
-				    v);
-			}
-	}
+	for (r = 0; r <= shm->nroutes; r++)
+		requests_of(f, labels, methods, r);
 }
 
 /* Adds the duration slots of every route labelled like route r into acc. */
@@ -272,7 +278,7 @@ durations(FILE *f, const char *const *labels)
 			n += acc[b];
 		if (n == 0)
 			continue;
-		/* The count is the sum of the buckets read: always consistent. */
+		/* The count is the sum of the buckets as read: consistent. */
 		for (b = 0, cum = 0; b < NBUCKET - 1; b++) {
 			cum += acc[b];
 			fprintf(f, "%s_bucket{route=\"%s\",le=\"%g\"} %" PRIu64
@@ -357,7 +363,8 @@ metrics_render(const char *const *route_labels, const int *methods,
 	    "result", refresh_res, refresh_m, 2);
 	m = MET_REFRESH_REUSE;
 	counter(f, "authd_refresh_reuse_detections_total", "Spent refresh "
-	    "tokens presented again (their session revoked).", NULL, NULL, &m, 1);
+	    "tokens presented again (their session revoked).", NULL, NULL, &m,
+	    1);
 	m = MET_LOCKOUT;
 	counter(f, "authd_lockouts_total", "Accounts locked after too many "
 	    "failed sign-ins.", NULL, NULL, &m, 1);

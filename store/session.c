@@ -175,7 +175,8 @@ store_session_rotate(struct store *st, const unsigned char old[32],
 			log_warnx("refresh token reuse: session %s revoked",
 			    t.sid);
 			metrics_count(MET_REFRESH_REUSE);
-			audit_event(AUDIT_SESSION_END, NULL, t.uid, "reason=refresh_token_reuse");
+			audit_event(AUDIT_SESSION_END, NULL, t.uid,
+			    "reason=refresh_token_reuse");
 			if ((rc = revoke_session(st, t.sid, now)) < 0)
 				goto fail;
 			if ((rc = tx_commit(st)) < 0)
