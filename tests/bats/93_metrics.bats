@@ -243,3 +243,52 @@ EOF
 	start_authd
 	scrape
 }
+
+# prom_query EXPR: the first value of an instant query to the test's
+# Prometheus, "" when none.
+prom_query() {
+	curl -s --max-time 5 "http://127.0.0.1:$PROM_PORT/api/v1/query" \
+	    --data-urlencode "query=$1" | "$PY" -c '
+import json, sys
+try:
+    r = json.load(sys.stdin)["data"]["result"]
+except Exception:
+    r = []
+print(r[0]["value"][1] if r else "")'
+}
+
+prom_scraped() {
+	[[ $(prom_query 'up{job="authd"}') == 1 ]] &&
+	    [[ -n $(prom_query 'authd_http_requests_total{route="/api/v1/auth/validate"}') ]]
+}
+
+@test "Debian's Prometheus scrapes /metrics through nginx and stores the families" {
+	new_user
+	api_bearer "$ACCESS_TOKEN" GET /api/v1/auth/validate
+	assert_status 200
+	PROM_PORT=$(stack_free_port)
+	local dir=$BATS_TEST_TMPDIR/prom pid
+	mkdir -p "$dir"
+	cat >"$dir/prometheus.yml" <<EOC
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: authd
+    static_configs:
+      - targets: ["127.0.0.1:$STACK_PORT"]
+EOC
+	prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+	    --web.listen-address="127.0.0.1:$PROM_PORT" >"$dir/log" 2>&1 &
+	pid=$!
+	local ok=0
+	wait_until 60 prom_scraped && ok=1
+	[[ $(prom_query 'authd_build_info') == 1 ]] || ok=0
+	[[ -n $(prom_query 'authd_http_request_duration_seconds_bucket{route="/api/v1/auth/validate",le="+Inf"}') ]] || ok=0
+	[[ -n $(prom_query 'authd_users{state="unverified"}') ]] || ok=0
+	local why=
+	[[ $ok == 1 ]] || why="$(tail -20 "$dir/log") $(curl -s "http://127.0.0.1:$PROM_PORT/api/v1/targets" | head -c 2000)"
+	kill "$pid"
+	wait "$pid" || true
+	[[ $ok == 1 ]] || fail "Prometheus did not store the metrics:" "$why"
+}
