@@ -9,8 +9,10 @@
 
 #include "config.h"
 #include "fields.h"
+#include "audit.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "pwhash.h"
 #include "util.h"
 #include "validate.h"
@@ -91,11 +93,13 @@ incorrect(struct resp *out)
  * resolves the identifier (the phone first when it looks like one, then
  * the email, then the username), records the attempt under the limits
  * and verifies the password (a dummy hash for an unknown identifier, in
- * the same time), then replaces an outdated hash.  Returns 0 with the
- * signed-in user in *out_u (freed by the caller), LOGIN_INCORRECT with
- * nothing in out for a wrong identifier or password or an inactive
- * account (each caller answers it in its own form), or the 429/503/5xx
- * status with the answer in out.
+ * the same time), then replaces an outdated hash.  Failures are counted
+ * in the metrics and audited here; success, and the unverified refusal,
+ * are the caller's to count and audit once it has answered.  Returns 0
+ * with the signed-in user in *out_u (freed by the caller),
+ * LOGIN_INCORRECT with nothing in out for a wrong identifier or password
+ * or an inactive account (each caller answers it in its own form), or
+ * the 429/503/5xx status with the answer in out.
  */
 int
 login_verify(struct req *r, struct resp *out, const char *id, size_t idlen,
@@ -125,9 +129,18 @@ login_verify(struct req *r, struct resp *out, const char *id, size_t idlen,
 		    strlen(phone)) : account_key(u, ident, idlen);
 	}
 	if ((rc = login_attempt_check(r, out, u, account, &a, pw, pwlen, &ok,
-	    &rehash)) != 0)
+	    &rehash)) != 0) {
+		metrics_count(rc == 429 ? MET_LOGIN_LOCKED : MET_LOGIN_FAILURE);
+		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u ? u->id : NULL,
+		    "reason=%s", rc == 429 ? "locked" : "error");
 		goto done;
+	}
 	if (!ok) {
+		metrics_count(MET_LOGIN_FAILURE);
+		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u ? u->id : NULL,
+		    "reason=%s", u == NULL ? "unknown_account" :
+		    !u->is_active || u->deleted_at != 0 ? "inactive" :
+		    "bad_password");
 		rc = LOGIN_INCORRECT;
 		goto done;
 	}
@@ -178,12 +191,29 @@ handle_login(struct req *r, struct resp *out)
 	}
 	rc = login_verify(r, out, id->s, id->len, v[F_PASSWORD].s,
 	    v[F_PASSWORD].len, &u);
-	if (rc == LOGIN_INCORRECT)
+	if (rc == LOGIN_INCORRECT) {
 		rc = incorrect(out);
-	else if (rc == 0 && cfg.require_verified && !u->email_verified)
+		goto done;
+	}
+	if (rc != 0)
+		goto done;
+	if (cfg.require_verified && !u->email_verified) {
+		metrics_count(MET_LOGIN_UNVERIFIED);
+		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u->id,
+		    "reason=unverified");
 		rc = resp_detail(out, 403, "Email not verified");
-	else if (rc == 0)
-		rc = login_answer(r, out, u);
+		goto done;
+	}
+	rc = login_answer(r, out, u);
+	metrics_count(rc == 200 ? MET_LOGIN_SUCCESS : MET_LOGIN_FAILURE);
+	if (rc != 200) {
+		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u->id, "reason=error");
+		goto done;
+	}
+	audit_req(r, AUDIT_LOGIN_SUCCESS, u->id, u->id, "method=password");
+	/* The request line names the user who signed in. */
+	r->user = u;
+	u = NULL;
 done:
 	user_free(u);
 	fvals_free(v, F__MAX);

@@ -31,8 +31,10 @@
 #include <string.h>
 
 #include "config.h"
+#include "audit.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #define B_LOGIN_IP	"login_ip"
@@ -189,7 +191,10 @@ throttle_login_end(struct req *r, struct login_attempt *a, int ok)
 		log_warnx("throttle: cannot check an account's failures");
 	else if (n < cfg.login_max_failures)
 		return;
-	else if (strncmp(a->account, "ident:", 6) != 0)
+	metrics_count(MET_LOCKOUT);
+	audit_req(r, AUDIT_LOCKOUT, NULL, strncmp(a->account, "ident:", 6) !=
+	    0 ? a->account : NULL, "minutes=%ld", cfg.login_lockout / 60);
+	if (strncmp(a->account, "ident:", 6) != 0)
 		log_info("user %s locked for %lds after %d failed logins",
 		    a->account, cfg.login_lockout, n);
 	else

@@ -17,8 +17,10 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 #include "store_int.h"
 
@@ -243,6 +245,9 @@ store_session_rotate(struct store *st, const unsigned char old[32],
 			/* Reuse after the grace window: treat as theft. */
 			log_warnx("refresh token reuse: session %s revoked",
 			    t.sid);
+			metrics_count(MET_REFRESH_REUSE);
+			audit_event(AUDIT_SESSION_END, NULL, t.uid,
+			    "reason=refresh_token_reuse");
 			/*
 			 * The thief may hold access tokens of this family;
 			 * tokens carry no session, so the user's generation
@@ -324,6 +329,13 @@ out:
 int
 store_session_logout(struct store *st, const unsigned char hash[32], int all)
 {
+	return store_session_logout_uid(st, hash, all, NULL);
+}
+
+int
+store_session_logout_uid(struct store *st, const unsigned char hash[32],
+    int all, char *uid)
+{
 	struct tokrow	 t;
 	int		 rc;
 
@@ -344,6 +356,8 @@ store_session_logout(struct store *st, const unsigned char hash[32], int all)
 		goto fail;
 	if ((rc = tx_commit(st)) < 0)
 		return rc;
+	if (uid != NULL)
+		memcpy(uid, t.uid, sizeof(t.uid));
 	return 1;
 fail:
 	tx_rollback(st);
