@@ -71,6 +71,12 @@ handlers/openapi.inc: handlers/openapi.json handlers/embed_openapi.sh
 
 handlers/openapi.o: handlers/openapi.inc
 
+PAGE_FILES = pages/style.css $(sort $(wildcard pages/templates/*.html))
+pages/pages.inc: $(PAGE_FILES) pages/embed.sh
+	sh pages/embed.sh $(PAGE_FILES) > $@.tmp && mv $@.tmp $@
+
+handlers/pages.o handlers/pages_account.o: pages/pages.inc
+
 mail/render.o: CFLAGS += -DMAIL_TEMPLATE_FALLBACK=\"$(SHAREDIR)/templates\"
 
 %.o: %.c $(wildcard lib/*.h store/*.h handlers/*.h mail/*.h ctl/*.h)
@@ -126,7 +132,7 @@ uninstall:
 
 clean:
 	rm -f auth.fcgi auth-mailer authctl *.o lib/*.o store/*.o handlers/*.o \
-	    mail/*.o ctl/*.o store/migrations.inc handlers/openapi.inc $(UNIT_BINS)
+	    mail/*.o ctl/*.o store/migrations.inc handlers/openapi.inc pages/pages.inc $(UNIT_BINS)
 	rm -rf tests/fuzz/build
 
 .PHONY: all units deps run test sanitize fuzz bench install uninstall clean
