@@ -314,12 +314,17 @@ origin_ok(const struct req *r)
 	if (r->referer != NULL)
 		return (n = origin_len(r->referer)) > 0 &&
 		    own_origin(r, r->referer, n);
+	if (r->origin == NULL)
+		return 0;
 	/*
-	 * No origin to compare: a browser sends "Origin: null" and no
-	 * Referer under the pages' Referrer-Policy: no-referrer.  Then the
-	 * browser's own Sec-Fetch-Site must say the form is ours.
+	 * "Origin: null" and no Referer: what a browser sends for our own
+	 * forms under the pages' Referrer-Policy: no-referrer.  Over https
+	 * it also sends Sec-Fetch-Site, which must then say same-origin;
+	 * over plain http it sends nothing more, and the csrf token (bound
+	 * to an HttpOnly SameSite=Lax cookie, which a cross-site or opaque
+	 * "null" context does not carry) decides alone.
 	 */
-	return r->fetch_site != NULL &&
+	return r->fetch_site == NULL ||
 	    strcmp(r->fetch_site, "same-origin") == 0;
 }
 

@@ -139,9 +139,11 @@ char	*csrf_token(const struct req *, struct resp *);
 /* 1 when a form's csrf field matches the browser's CSRF cookie. */
 int	 csrf_ok(const struct req *, const char *form_token);
 /*
- * 1 when a form POST comes from authd's own origin: Origin, else
- * Referer, else (both absent or "Origin: null") Sec-Fetch-Site:
- * same-origin.  Own origin: PUBLIC_URL's, or the request's scheme://Host.
+ * 1 when a form POST may come from authd's own origin: Origin when it
+ * is one, else Referer; "Origin: null" without Referer (what browsers
+ * send under Referrer-Policy: no-referrer) passes unless Sec-Fetch-Site
+ * says other than same-origin, leaving the csrf token to decide; neither
+ * Origin nor Referer: 0.  Own origin: PUBLIC_URL's, or scheme://Host.
  */
 int	 origin_ok(const struct req *);
 /*

@@ -22,6 +22,7 @@
 
 #define NFILES		(sizeof(page_files) / sizeof(page_files[0]))
 #define CSP		"default-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+#define EMAIL_LEADIN	"value is not a valid email address: "
 #define BAD_FORM	"This form has expired or did not come from this site. " \
 			"Go back, reload the page and try again."
 
@@ -218,6 +219,9 @@ page_422_msg(const struct resp *src, const char *field)
 		s = json_object_get_string(m);
 		if (strncmp(s, "Value error, ", 13) == 0)
 			s += 13;
+		/* The email check's technical lead-in reads badly on a page. */
+		if (strncmp(s, EMAIL_LEADIN, strlen(EMAIL_LEADIN)) == 0)
+			s += strlen(EMAIL_LEADIN);
 		return s;
 	}
 	return NULL;
