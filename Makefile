@@ -4,7 +4,7 @@
 #   make test       install missing packages, build, run every test
 #   make sanitize   the same suite with ASan + UBSan
 #   make fuzz       build and run the libFuzzer targets for a bounded time
-#   make bench      load benchmark through nginx (prints its figures)
+#   make bench      load benchmarks through nginx (prints their figures)
 #   make install    PREFIX, DESTDIR; never touches a live database
 
 PREFIX	?= /usr/local
@@ -110,6 +110,7 @@ fuzz: deps
 
 bench: deps all
 	./bench/run
+	./bench/cookie
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) \
@@ -120,6 +121,7 @@ install: all
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(SHAREDIR)/migrations/
 	install -m 0644 mail/templates/* $(DESTDIR)$(SHAREDIR)/templates/
 	install -m 0644 nginx/authd.conf nginx/authd-upstream.conf \
+	    nginx/authd-validate.conf nginx/authd-protect.conf \
 	    $(DESTDIR)$(SHAREDIR)/nginx/
 	install -m 0644 spawn/supervisord.conf spawn/*.service spawn/authd.socket \
 	    $(DESTDIR)$(SHAREDIR)/spawn/
