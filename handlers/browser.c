@@ -28,6 +28,13 @@
 #define COOKIE_TRIES	4	/* cookies of the same name tried at most */
 #define RD_MAX		2048
 
+/* SESSION_COOKIE_NAME (never NULL, even before the configuration is loaded). */
+static const char *
+cookie_name(void)
+{
+	return cfg.cookie_name != NULL ? cfg.cookie_name : "authd_session";
+}
+
 /*
  * Finds the next value of cookie name in the Cookie header h from *pos.
  * Returns 1 with the value's start and length, 0 when no more.
@@ -141,7 +148,7 @@ cookie_check(struct req *r, struct resp *out, enum role min)
 	int		 rc = 0, tries = 0;
 
 	while (r->cookie != NULL && tries < COOKIE_TRIES &&
-	    cookie_next(r->cookie, cfg.cookie_name, &pos, &v, &n)) {
+	    cookie_next(r->cookie, cookie_name(), &pos, &v, &n)) {
 		if (!token_shaped(v, n))
 			continue;
 		tries++;
@@ -183,7 +190,7 @@ browser_session_answer(struct req *r, struct resp *out, const struct user *u)
 		free_secret(tok);
 		return resp_store_error(out, rc);
 	}
-	set_cookie(r, out, cfg.cookie_name, tok, cfg.session_max, 1);
+	set_cookie(r, out, cookie_name(), tok, cfg.session_max, 1);
 	free_secret(tok);
 	memcpy(r->sid, sid, sizeof(r->sid));
 	log_info("user %s signed in (browser session %s)", u->id, sid);
@@ -199,7 +206,7 @@ browser_session_end(struct req *r, struct resp *out)
 	int		 tries = 0;
 
 	while (r->cookie != NULL && tries < COOKIE_TRIES &&
-	    cookie_next(r->cookie, cfg.cookie_name, &pos, &v, &n)) {
+	    cookie_next(r->cookie, cookie_name(), &pos, &v, &n)) {
 		if (!token_shaped(v, n))
 			continue;
 		tries++;
@@ -208,7 +215,7 @@ browser_session_end(struct req *r, struct resp *out)
 			log_warnx("sign out: cannot end a browser session");
 	}
 	OPENSSL_cleanse(h, sizeof(h));
-	set_cookie(r, out, cfg.cookie_name, NULL, 0, 1);
+	set_cookie(r, out, cookie_name(), NULL, 0, 1);
 	return 0;
 }
 
@@ -216,7 +223,7 @@ browser_session_end(struct req *r, struct resp *out)
 static char *
 csrf_cookie_name(void)
 {
-	return xasprintf("%s_csrf", cfg.cookie_name);
+	return xasprintf("%s_csrf", cookie_name());
 }
 
 /* base64url(HMAC-SHA256(secret, "csrf:" value)), allocated. */
@@ -271,6 +278,12 @@ csrf_ok(const struct req *r, const char *form_token)
 	return ok;
 }
 
+const char *
+public_url(void)
+{
+	return cfg.public_url != NULL ? cfg.public_url : "http://127.0.0.1:8080";
+}
+
 /* Length of the "scheme://authority" origin at the start of u, or 0. */
 static size_t
 origin_len(const char *u)
@@ -290,11 +303,11 @@ origin_len(const char *u)
 static int
 own_origin(const struct req *r, const char *o, size_t n)
 {
-	size_t	pl = origin_len(cfg.public_url);
+	size_t	pl = origin_len(public_url());
 	char	*mine;
 	int	 ok;
 
-	if (n == pl && strncasecmp(o, cfg.public_url, n) == 0)
+	if (n == pl && strncasecmp(o, public_url(), n) == 0)
 		return 1;
 	if (r->host == NULL)
 		return 0;
@@ -379,7 +392,7 @@ rd_allowed(const struct req *r, const char *rd)
 			return 0;
 	if (hn == 0)
 		return 0;
-	if (host_of(a, hn, strstr(cfg.public_url, "://") + 3) ||
+	if (host_of(a, hn, strstr(public_url(), "://") + 3) ||
 	    (r->host != NULL && host_of(a, hn, r->host)))
 		return 1;
 	if (cfg.cookie_domain != NULL && host_is(a, hn, cfg.cookie_domain, 1))

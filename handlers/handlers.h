@@ -146,6 +146,8 @@ int	 csrf_ok(const struct req *, const char *form_token);
  * Origin nor Referer: 0.  Own origin: PUBLIC_URL's, or scheme://Host.
  */
 int	 origin_ok(const struct req *);
+/* PUBLIC_URL (never NULL, even before the configuration is loaded). */
+const char *public_url(void);
 /*
  * 1 when rd may be redirected to after sign-in: an absolute http(s) URL
  * without user-info, control characters or backslashes, whose host is

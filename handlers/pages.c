@@ -709,8 +709,8 @@ handle_signin_redirect(struct req *r, struct resp *out)
 		}
 	}
 	rd[n] = '\0';
-	loc = n > 0 ? xasprintf("%s/auth/login?rd=%s", cfg.public_url, rd) :
-	    xasprintf("%s/auth/login", cfg.public_url);
+	loc = n > 0 ? xasprintf("%s/auth/login?rd=%s", public_url(), rd) :
+	    xasprintf("%s/auth/login", public_url());
 	free(rd);
 	resp_header(out, "Location", loc);
 	free(loc);

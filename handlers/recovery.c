@@ -66,7 +66,7 @@ reset_link(const char *tok)
 		    strchr(u, '?') != NULL ? '&' : '?', tok);
 	}
 	/* FRONTEND_URL unset: authd's own page (SPEC §9) under PUBLIC_URL. */
-	u = cfg.frontend_url != NULL ? cfg.frontend_url : cfg.public_url;
+	u = cfg.frontend_url != NULL ? cfg.frontend_url : public_url();
 	n = strlen(u);
 	while (n > 0 && u[n - 1] == '/')
 		n--;

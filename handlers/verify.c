@@ -56,7 +56,7 @@ verify_mail(const struct req *r, const struct user *u)
 	unsigned char	 hash[32];
 	char		 hours[24], qid[37], *tok, *link = NULL;
 	const char	*kv[7], *f = cfg.frontend_url != NULL ?
-			    cfg.frontend_url : cfg.public_url;
+			    cfg.frontend_url : public_url();
 	size_t		 n;
 	int		 rc = -1, qrc;
 
