@@ -284,19 +284,27 @@ login_form(struct req *r, struct resp *out, int status, const char *rd,
 	return status;
 }
 
-/* GET /auth/login?rd=: the form, or straight on when signed in. */
+/*
+ * GET /auth/login?rd=: the form; a browser signed in already gets a
+ * link on to rd (or its account) instead.  Not a redirect: a protected
+ * app that does not receive the cookie (COOKIE_DOMAIN not covering it)
+ * sends the browser here again, and a redirect would loop.
+ */
 int
 handle_page_login(struct req *r, struct resp *out)
 {
 	struct resp	 tmp;
-	char		*rd = query_get(r->query, "rd");
+	char		*rd = query_get(r->query, "rd"), *msg;
 	int		 rc;
 
 	resp_init(&tmp);
-	if (r->cookie != NULL && cookie_check(r, &tmp, ROLE_REGULAR) == 0)
-		rc = page_redirect(out, rd_allowed(r, rd) ? rd :
-		    "/auth/account");
-	else
+	if (r->cookie != NULL && cookie_check(r, &tmp, ROLE_REGULAR) == 0) {
+		msg = xasprintf("You are signed in as %s.", r->user->username);
+		rc = page_message(out, 200, "Signed in", msg,
+		    rd_allowed(r, rd) ? rd : "/auth/account", rd_allowed(r, rd) ?
+		    "Continue" : "Go to your account");
+		free(msg);
+	} else
 		rc = login_form(r, out, 200, rd, NULL, NULL, NULL);
 	resp_free(&tmp);
 	free(rd);

@@ -462,3 +462,15 @@ assert_page_headers() {
 	browser_login "$USER_EMAIL" brandnew7
 	assert_status 303
 }
+
+@test "the sign-in page of a browser signed in already links on to rd, without redirecting (no loop)" {
+	registered
+	browser_login "$USER_NAME" "$USER_PASSWORD"
+	page GET "/auth/login?rd=$(urlenc "$BASE/__app/x")"
+	assert_status 200
+	[[ $body == *"You are signed in as $USER_NAME."* ]] || _fail "no message"
+	[[ $body == *"href=\"$BASE/__app/x\""* ]] || _fail "no link on to rd"
+	page GET "/auth/login?rd=$(urlenc "https://evil.example/")"
+	assert_status 200
+	[[ $body == *'href="/auth/account"'* && $body != *evil.example\"* ]] || _fail "a foreign rd linked"
+}
