@@ -180,6 +180,7 @@ int	 handle_users_list(struct req *, struct resp *);
 int	 handle_user_get(struct req *, struct resp *);
 int	 handle_user_patch(struct req *, struct resp *);
 int	 handle_user_delete(struct req *, struct resp *);
+int	 handle_metrics(struct req *, struct resp *);
 /* The pages of SPEC §9 (pages.c, pages_account.c). */
 int	 handle_page_login(struct req *, struct resp *);
 int	 handle_page_login_post(struct req *, struct resp *);
