@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "config.h"
 #include "fields.h"
 #include "log.h"
@@ -373,10 +374,16 @@ handle_page_login_post(struct req *r, struct resp *out)
 int
 handle_page_logout(struct req *r, struct resp *out)
 {
-	int	rc;
+	struct resp	tmp;
+	int		rc;
 
 	if ((rc = page_form(r, out)) != 0)
 		return rc;
+	resp_init(&tmp);
+	if (cookie_check(r, &tmp, ROLE_NONE) == 0)
+		audit_req(r, AUDIT_SESSION_END, r->user->id, r->user->id,
+		    "reason=browser_sign_out session=%s", r->sid);
+	resp_free(&tmp);
 	(void)browser_session_end(r, out);
 	return page_redirect(out, "/auth/login");
 }

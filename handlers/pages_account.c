@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "config.h"
 #include "log.h"
 #include "pages.h"
@@ -267,7 +268,8 @@ handle_page_session_end_all(struct req *r, struct resp *out)
 		resp_free(&tmp);
 		return rc;
 	}
-	log_info("user %s signed out everywhere", r->user->id);
+	audit_req(r, AUDIT_SESSION_END, r->user->id, r->user->id,
+	    "reason=logout_all");
 	(void)browser_session_end(r, out);
 	return page_redirect(out, "/auth/login");
 }

@@ -240,6 +240,11 @@ assert_page_headers() {
 	[[ $(set_cookie_line authd_session) == *"Max-Age=0"* ]] || _fail "cookie not cleared"
 	validate_cookie "$v"
 	assert_status 401
+	# One audit line names the account and the session, never the cookie.
+	wait_until 5 grep -q "audit event=session_end .*reason=browser_sign_out" "$STACK_AUTH_LOG"
+	run grep "audit event=session_end .*reason=browser_sign_out" "$STACK_AUTH_LOG"
+	[[ $output == *"$USER_ID"* ]] || _fail "no account id: $output"
+	! grep -qF "$v" "$STACK_AUTH_LOG" || _fail "the cookie is in the log"
 }
 
 @test "every route that revokes ends browser sessions: logout-all, password change, deactivation, deletion" {
