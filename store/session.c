@@ -114,13 +114,8 @@ insert_token(struct store *st, const unsigned char hash[32], const char *sid,
 	return stmt_run(st, s, "insert refresh token");
 }
 
-/*
- * Inside the session start's transaction: deletes a batch of dead
- * sessions, then the user's oldest live sessions beyond
- * MAX_SESSIONS_PER_USER - 1, making room for the new one.  0 or <0.
- */
-static int
-make_room(struct store *st, const char *uid, int64_t now)
+int
+session_make_room_tx(struct store *st, const char *uid, int64_t now)
 {
 	sqlite3_stmt	*s;
 	int		 rc;
@@ -159,7 +154,7 @@ store_session_start(struct store *st, const char *uid, const char *ua,
 	uuid_v4(sid);
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
-	if ((rc = make_room(st, uid, now)) < 0)
+	if ((rc = session_make_room_tx(st, uid, now)) < 0)
 		goto fail;
 	if ((s = stmt_get(st, MOD_SESSION, sql, Q__MAX, Q_SESSION_INSERT)) ==
 	    NULL) {

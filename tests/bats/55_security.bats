@@ -13,6 +13,7 @@
 # CPU, a refused request a fraction of one, whatever the machine's load.
 
 load helpers
+load page_helpers
 
 setup_file() {
 	export AUTH_WORKERS=4
@@ -208,6 +209,25 @@ budget() {
 	assert_status 401
 	api POST /api/v1/auth/refresh "{\"refresh_token\":\"$REFRESH_TOKEN\"}"
 	assert_status 200
+}
+
+@test "a browser sign-in counts towards MAX_SESSIONS_PER_USER too" {
+	registered
+	local i first
+	login_user "$USER_EMAIL" "$USER_PASSWORD"
+	first=$REFRESH_TOKEN
+	for ((i = 0; i < 2; i++)); do
+		login_user "$USER_EMAIL" "$USER_PASSWORD"
+	done
+	JAR=$BATS_TEST_TMPDIR/jar
+	browser_login "$USER_EMAIL" "$USER_PASSWORD"
+	assert_status 303
+	api_bearer "$ACCESS_TOKEN" GET /api/v1/users/me/sessions
+	assert_status 200
+	[ "$(json_len .)" -eq 3 ]
+	assert_json_eq '.[0].kind' browser
+	api POST /api/v1/auth/refresh "{\"refresh_token\":\"$first\"}"
+	assert_status 401
 }
 
 @test "expired and revoked sessions are deleted with their refresh tokens" {
