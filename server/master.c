@@ -54,8 +54,8 @@ spawn_worker(struct pool *p, enum wclass wc)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != p->master)
 			_exit(0);
-		log_init(wc == WC_HASH ? "auth.fcgi-hash" : "auth.fcgi-worker",
-		    cfg.debug);
+		log_init(wc == WC_HASH ? "auth.fcgi-hash-worker" :
+		    "auth.fcgi-worker", cfg.debug);
 		_exit(worker_main(p->lfd[wc], wc));
 	}
 	return pid;

@@ -2,6 +2,7 @@
  * The worker loop: accept FastCGI requests, build a struct req, route
  * it, write the answer, free everything.  One request at a time.
  */
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <errno.h>
@@ -249,6 +250,8 @@ worker_main(int lfd, enum wclass wc)
 	memset(&c, 0, sizeof(c));
 	c.wc = wc;
 	worker_signals(&c);
+	/* The process name ps and pgrep show (15 bytes at most). */
+	prctl(PR_SET_NAME, wc == WC_HASH ? "auth.fcgi-hash" : "auth.fcgi-fast");
 	/* Hashing yields the CPU to the fast path (and to nginx). */
 	if (wc == WC_HASH && cfg.hash_nice != 0 &&
 	    setpriority(PRIO_PROCESS, 0, cfg.hash_nice) == -1)
@@ -276,7 +279,7 @@ worker_main(int lfd, enum wclass wc)
 	}
 	for (i = 0; i < CONN_MAX; i++)
 		FCGX_InitRequest(&c.rq[i], lfd, FCGI_FAIL_ACCEPT_ON_INTR);
-	log_debug("%s worker ready", wclass_names[wc]);
+	log_info("%s worker ready", wclass_names[wc]);
 	while (round_serve(&c, lfd) == 0)
 		;
 	drain_conns(&c);

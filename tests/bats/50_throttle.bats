@@ -14,6 +14,8 @@ load helpers
 
 setup_file() {
 	export AUTH_WORKERS=2
+	# Logins go to the hashing workers: two, for the test of both at once.
+	export AUTH_HASH_WORKERS=2
 	export LOGIN_MAX_FAILURES=3
 	export LOGIN_FAILURE_WINDOW_MINUTES=15
 	export LOGIN_LOCKOUT_MINUTES=15
