@@ -134,7 +134,7 @@ now_ms() {
 	local id
 	id=$(header_value X-Request-Id)
 	wait_until 5 grep -q "req=$id " "$STACK_AUTH_LOG"
-	grep "req=$id " "$STACK_AUTH_LOG" | grep -q ' auth\.fcgi-worker\[[0-9]*\]: .* /api/v1/auth/validate status=200'
+	grep "req=$id " "$STACK_AUTH_LOG" | grep -q ' auth\.fcgi-worker\[[0-9]*\] info: .* /api/v1/auth/validate status=200'
 }
 
 @test "a request sent to the other pool's socket is still answered correctly" {
@@ -260,10 +260,11 @@ now_ms() {
 }
 
 @test "a killed hashing worker is replaced, and the fast workers are left alone" {
-	local fast hp
+	local fast hp ready
 	wait_for_workers 2 5
 	fast=$(worker_pids | sort)
 	hp=$(hash_worker_pids)
+	ready=$(grep -c 'hash worker ready' "$STACK_AUTH_LOG")
 	kill -KILL "$hp"
 	_new_hasher() {
 		local now
@@ -274,14 +275,16 @@ now_ms() {
 	[ "$(worker_pids | sort)" = "$fast" ]
 	grep -q "hash worker $hp killed by signal 9" "$STACK_AUTH_LOG"
 	[ "$(ps -o ni= -p "$(hash_worker_pids)" | tr -d ' ')" -eq 10 ]
+	wait_hash_ready "$ready"
 	registered
 	assert_pool hash
 }
 
 @test "a hashing worker that cannot start is respawned with a growing back-off" {
-	local start n hp
+	local start n hp ready
 	hp=$(hash_worker_pids)
 	[ -n "$hp" ]
+	ready=$(grep -c 'hash worker ready' "$STACK_AUTH_LOG")
 	mv "$STACK_DB" "$STACK_DB.away"
 	mkdir "$STACK_DB"
 	start=$(wc -l <"$STACK_AUTH_LOG")
@@ -297,13 +300,14 @@ now_ms() {
 	(( n >= 2 && n <= 6 ))
 	# No fast worker was touched.
 	[ "$(tail -n "+$((start + 1))" "$STACK_AUTH_LOG" | grep -c "fast worker")" -eq 0 ]
-	wait_until 8 bash -c "[ -n \"\$(pgrep -P $STACK_AUTH_PID -x auth.fcgi-hash)\" ]"
+	wait_hash_ready "$ready"
 	registered
 }
 
 @test "SIGHUP replaces the hashing workers too, with the reloaded AUTH_HASH_NICE" {
-	local old_fast old_hash
+	local old_fast old_hash ready
 	wait_for_workers 2 5
+	ready=$(grep -c 'hash worker ready' "$STACK_AUTH_LOG")
 	old_fast=$(worker_pids | sort)
 	old_hash=$(hash_worker_pids)
 	echo "AUTH_HASH_NICE=5" >"$AUTH_ENV_FILE"
@@ -317,6 +321,7 @@ now_ms() {
 	}
 	wait_until 20 _all_new
 	[ "$(ps -o ni= -p "$(hash_worker_pids)" | tr -d ' ')" -eq 5 ]
+	wait_hash_ready "$ready"
 	registered
 	assert_pool hash
 	: >"$AUTH_ENV_FILE"
