@@ -119,7 +119,7 @@ install: all
 	install -m 0644 mail/templates/* $(DESTDIR)$(SHAREDIR)/templates/
 	install -m 0644 nginx/authd.conf nginx/authd-upstream.conf \
 	    $(DESTDIR)$(SHAREDIR)/nginx/
-	install -m 0644 spawn/supervisord.conf spawn/*.service spawn/authd.socket \
+	install -m 0644 spawn/supervisord.conf spawn/*.service spawn/*.socket \
 	    $(DESTDIR)$(SHAREDIR)/spawn/
 	install -m 0755 spawn/authd-spawn $(DESTDIR)$(BINDIR)/
 

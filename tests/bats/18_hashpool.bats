@@ -412,3 +412,25 @@ now_ms() {
 	registered
 	assert_pool hash
 }
+
+@test "spawn/authd-spawn binds both sockets and runs one auth.fcgi master with both pools" {
+	local dir=$BATS_TEST_TMPDIR/spawn pid rc=0
+	mkdir -p "$dir"
+	AUTH_STATE_DIR=$dir DATABASE_PATH=$dir/s.db AUTH_WORKERS=1 AUTH_HASH_WORKERS=1 \
+	    "$HELPERS_REPO/spawn/authd-spawn" -s "$dir/run/authd.sock" 2>"$dir/log" &
+	pid=$!
+	wait_until 5 test -S "$dir/run/authd-hash.sock"
+	[ "$(stat -c %a "$dir/run/authd-hash.sock")" = 660 ]
+	wait_until 5 grep -q "master $pid starting 1 workers and 1 hashing workers" "$dir/log"
+	wait_until 5 bash -c "[ \$(pgrep -P $pid | wc -l) -eq 2 ]"
+	[ "$(pgrep -P "$pid" -x auth.fcgi-hash | wc -l)" -eq 1 ]
+	run "$PY" "$FCGI" "$dir/run/authd.sock" GET /health/live AUTHD_REQUEST_START=1.000 </dev/null
+	[ "${lines[0]}" = 200 ]
+	run "$PY" "$FCGI" "$dir/run/authd-hash.sock" GET /health/live AUTHD_REQUEST_START=1.000 </dev/null
+	[ "${lines[0]}" = 503 ]
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	cat "$dir/log"
+	[ "$rc" -eq 0 ]
+	grep -q "stopped" "$dir/log"
+}
