@@ -255,7 +255,7 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	log_init(!o.single ? "auth.fcgi" : o.wc == WC_HASH ?
-	    "auth.fcgi-hash" : "auth.fcgi-worker", cfg.debug);
+	    "auth.fcgi-hash-worker" : "auth.fcgi-worker", cfg.debug);
 	if (store_migrate(cfg.database_path) == -1 ||
 	    spool_init(cfg.spool_dir) == -1)
 		return 1;
