@@ -174,6 +174,8 @@ round_serve(struct conns *c, int lfd)
 		}
 	if (stopping)
 		return -1;
+	/* The request lines of the last round, before the wait. */
+	log_flush();
 	/* SIGTERM and SIGINT are blocked but while waiting here. */
 	if (ppoll(pf, (nfds_t)n, NULL, &c->waitmask) == -1) {
 		if (errno == EINTR)
@@ -280,9 +282,11 @@ worker_main(int lfd, enum wclass wc)
 	for (i = 0; i < CONN_MAX; i++)
 		FCGX_InitRequest(&c.rq[i], lfd, FCGI_FAIL_ACCEPT_ON_INTR);
 	log_info("%s worker ready", wclass_names[wc]);
+	log_buffer(1);
 	while (round_serve(&c, lfd) == 0)
 		;
 	drain_conns(&c);
+	log_buffer(0);
 	handlers_free();
 	store_close(c.db);
 	config_free();
