@@ -51,6 +51,9 @@ spawn_worker(struct pool *p, enum wclass wc)
 		return -1;
 	}
 	if (pid == 0) {
+		/* Named at once: ps and pgrep tell the classes apart. */
+		prctl(PR_SET_NAME, wc == WC_HASH ? "auth.fcgi-hash" :
+		    "auth.fcgi-fast");
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != p->master)
 			_exit(0);
