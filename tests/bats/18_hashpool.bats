@@ -294,8 +294,20 @@ now_ms() {
 	t0=$(now_ms)
 	wait_until 5 bash -c "(( \$(date +%s%3N) - $t0 > 3000 ))"
 	n=$(tail -n "+$((start + 1))" "$STACK_AUTH_LOG" | grep -c "hash worker [0-9]* exited with 1" || true)
+	# Put the database back while no worker can start: a worker opening
+	# the path between rmdir and mv would create an empty database and
+	# keep it. The master is stopped and its last hashing worker gone.
+	kill -STOP "$STACK_AUTH_PID"
+	_no_hasher_running() {
+		local p
+		for p in $(hash_worker_pids); do
+			[[ $(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null) == Z ]] || return 1
+		done
+	}
+	wait_until 5 _no_hasher_running || { kill -CONT "$STACK_AUTH_PID"; return 1; }
 	rmdir "$STACK_DB"
 	mv "$STACK_DB.away" "$STACK_DB"
+	kill -CONT "$STACK_AUTH_PID"
 	echo "failed starts in 3 s: $n"
 	(( n >= 2 && n <= 6 ))
 	# No fast worker was touched.
