@@ -158,7 +158,9 @@ now_ms() {
 
 @test "a hashing worker answers 503 with Retry-After, without hashing, to a request older than HASH_QUEUE_TIMEOUT_MS; a fast worker serves it" {
 	registered
-	local old=$(( $(now_ms) - 1500 )) fresh=$(now_ms) body
+	local old fresh body
+	old=$(( $(now_ms) - 1500 ))
+	fresh=$(now_ms)
 	body="{\"login\":\"$USER_EMAIL\",\"password\":\"$USER_PASSWORD\"}"
 	old="${old:0:-3}.${old: -3}"
 	fresh="${fresh:0:-3}.${fresh: -3}"
