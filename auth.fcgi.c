@@ -27,6 +27,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "mail.h"
+#include "metrics.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -268,6 +269,8 @@ main(int argc, char *argv[])
 	}
 	if (sockets(&o, lfd) == -1)
 		return 1;
+	/* The shared counters, before any worker is forked. */
+	(void)metrics_init(nroutes);
 	if (o.single) {
 		started_at = now_s();
 		rc = worker_main(lfd[WC_FAST], o.wc);

@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "util.h"
 
@@ -92,6 +93,7 @@ reap(struct pool *p)
 			s->retiring = 0;
 			continue;
 		}
+		metrics_worker_restart();
 		if (WIFSIGNALED(status))
 			log_warnx("%s worker %d killed by signal %d",
 			    wclass_names[s->wc], (int)pid, WTERMSIG(status));
