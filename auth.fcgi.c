@@ -38,6 +38,7 @@ struct opts {
 	int		 hash_fd;		/* --hash-fd, else -1 */
 	int		 single;		/* --single */
 	enum wclass	 wc;			/* --class, with --single */
+	int		 wc_given;
 	int		 check;			/* --check */
 };
 
@@ -122,6 +123,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 				usage();
 		} else if (strcmp(argv[i], "--class") == 0 && i + 1 < argc) {
 			i++;
+			o->wc_given = 1;
 			if (strcmp(argv[i], wclass_names[WC_FAST]) == 0)
 				o->wc = WC_FAST;
 			else if (strcmp(argv[i], wclass_names[WC_HASH]) == 0)
@@ -134,6 +136,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 	if (o->hash_fd >= 0 && o->listen[WC_HASH] != NULL)
 		usage();
 	if (o->single && (o->hash_fd >= 0 || o->listen[WC_HASH] != NULL))
+		usage();
+	if (o->wc_given && !o->single)
 		usage();
 }
 

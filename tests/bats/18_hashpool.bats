@@ -75,6 +75,11 @@ now_ms() {
 	[[ $output == *usage:* ]]
 	run "$AUTHD_BIN" --single --class slow
 	[ "$status" -eq 2 ]
+	# --class only with --single; --hash-fd not with --single.
+	run "$AUTHD_BIN" --class hash
+	[ "$status" -eq 2 ]
+	run "$AUTHD_BIN" --single --hash-fd 3
+	[ "$status" -eq 2 ]
 }
 
 @test "the master runs AUTH_WORKERS fast workers and AUTH_HASH_WORKERS hashing workers, these at nice AUTH_HASH_NICE" {
