@@ -4,7 +4,7 @@
 #   make test       install missing packages, build, run every test
 #   make sanitize   the same suite with ASan + UBSan
 #   make fuzz       build and run the libFuzzer targets for a bounded time
-#   make bench      load benchmark through nginx (prints its figures)
+#   make bench      load benchmarks through nginx (prints their figures)
 #   make install    PREFIX, DESTDIR; never touches a live database
 
 PREFIX	?= /usr/local
@@ -74,6 +74,12 @@ handlers/openapi.inc: handlers/openapi.json handlers/embed_openapi.sh
 
 handlers/openapi.o: handlers/openapi.inc
 
+PAGE_FILES = pages/style.css $(sort $(wildcard pages/templates/*.html))
+pages/pages.inc: $(PAGE_FILES) pages/embed.sh
+	sh pages/embed.sh $(PAGE_FILES) > $@.tmp && mv $@.tmp $@
+
+handlers/pages.o handlers/pages_account.o: pages/pages.inc
+
 mail/render.o: CFLAGS += -DMAIL_TEMPLATE_FALLBACK=\"$(SHAREDIR)/templates\"
 
 %.o: %.c $(wildcard lib/*.h store/*.h handlers/*.h mail/*.h ctl/*.h server/*.h)
@@ -114,6 +120,7 @@ fuzz: deps
 
 bench: deps all bench/hash_time
 	./bench/run
+	./bench/cookie
 
 # One password hash timed with the configured parameters (bench/run).
 bench/hash_time: bench/hash_time.c $(CORE_OBJS)
@@ -128,6 +135,7 @@ install: all
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(SHAREDIR)/migrations/
 	install -m 0644 mail/templates/* $(DESTDIR)$(SHAREDIR)/templates/
 	install -m 0644 nginx/authd.conf nginx/authd-upstream.conf \
+	    nginx/authd-validate.conf nginx/authd-protect.conf \
 	    $(DESTDIR)$(SHAREDIR)/nginx/
 	install -m 0644 spawn/supervisord.conf spawn/*.service spawn/*.socket \
 	    $(DESTDIR)$(SHAREDIR)/spawn/
@@ -140,7 +148,7 @@ uninstall:
 
 clean:
 	rm -f auth.fcgi auth-mailer authctl *.o lib/*.o store/*.o handlers/*.o \
-	    server/*.o mail/*.o ctl/*.o store/migrations.inc handlers/openapi.inc $(UNIT_BINS) \
+	    server/*.o mail/*.o ctl/*.o store/migrations.inc handlers/openapi.inc pages/pages.inc $(UNIT_BINS) \
 	    bench/hash_time
 	rm -rf tests/fuzz/build
 

@@ -170,6 +170,8 @@ req_env(char **envp, struct req *r, struct store *db, const char *v[E__MAX])
 	r->req_role = param(v, E_ROLE);
 	r->acr_method = param(v, E_ACRM);
 	r->acr_headers = param(v, E_ACRH);
+	/* What browser sign-in reads: cookie, referer, host, ... */
+	req_browser_env(r, envp);
 	return start_ms(v[E_START]);
 }
 
@@ -231,6 +233,7 @@ reason(int status)
 	case 201: return "Created";
 	case 202: return "Accepted";
 	case 204: return "No Content";
+	case 302: return "Found";
 	case 303: return "See Other";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";

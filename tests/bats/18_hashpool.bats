@@ -111,6 +111,18 @@ now_ms() {
 	api POST /api/v1/auth/reset-password '{"token":"not-a-real-token","new_password":"other-pass3"}'
 	assert_status 400
 	assert_pool hash
+	# The pages' forms that hash (refused here without a session or CSRF
+	# token, but routed all the same).
+	local page
+	for page in /auth/login /auth/register /auth/reset-password \
+	    /auth/account/password /auth/account/delete; do
+		api_form POST "$page" "x=1"
+		[[ $status =~ ^[2345][0-9][0-9]$ ]] || _fail "$page answered $status" || return 1
+		assert_pool hash || return 1
+	done
+	api GET /auth/login
+	assert_status 200
+	assert_pool fast
 	login_user "$USER_EMAIL" other-pass2
 	local token=$ACCESS_TOKEN
 	api_bearer "$token" GET /api/v1/auth/validate
