@@ -602,6 +602,11 @@ load_numbers(char *err, size_t errlen)
 	    cfg.token_attempts_ip_min);
 	NUM("MAX_SESSIONS_PER_USER", 50, 0, 1000000, cfg.max_sessions_user);
 	NUM("AUTH_WORKERS", cpus(), 1, 256, cfg.workers);
+	NUM("AUTH_HASH_WORKERS", cpus() / 2 > 1 ? cpus() / 2 : 1, 1, 256,
+	    cfg.hash_workers);
+	NUM("AUTH_HASH_NICE", 10, 0, 19, cfg.hash_nice);
+	NUM("HASH_QUEUE_TIMEOUT_MS", 5000, 0, 600000,
+	    cfg.hash_queue_timeout_ms);
 	NUM("SQLITE_BUSY_TIMEOUT_MS", 5000, 0, 600000, cfg.busy_timeout_ms);
 	NUM("ARGON2_T_COST", 5, 1, 100, cfg.pw.t_cost);
 	NUM("ARGON2_M_COST_KIB", 19456, 8, 4194304, cfg.pw.m_cost);
