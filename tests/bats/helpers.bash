@@ -174,8 +174,33 @@ wait_until() {
 			echo "wait_until: '$*' still failing after the deadline" >&2
 			return 1
 		fi
-		sleep 0.1
+		sleep 0.1 # sleep-ok: the poll interval of a bounded wait
 	done
+}
+
+# SLOW: how many times slower than a plain build the service runs here: 3
+# under the sanitizers (SANITIZE=1) or a tool (STACK_AUTHD_PREFIX), else
+# 1. A test that bounds a duration multiplies its bound by it (never
+# the lower bound of something that must take time).
+if [[ ${SANITIZE:-0} == 1 || -n ${STACK_AUTHD_PREFIX:-} ]]; then
+	SLOW=3
+else
+	SLOW=1
+fi
+
+# proc_age_ms PID: how long the process has been running, in ms.
+proc_age_ms() {
+	local start hz up
+	start=$(awk '{ print $22 }' "/proc/$1/stat") || return 1
+	hz=$(getconf CLK_TCK)
+	up=$(awk '{ print $1 }' /proc/uptime)
+	awk -v s="$start" -v hz="$hz" -v up="$up" \
+	    'BEGIN { printf "%d\n", up * 1000 - s * 1000 / hz }'
+}
+
+# proc_cpu_ticks PID: user + system CPU time of the process, in clock ticks.
+proc_cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
 # Print the logs of the stack (call from a failing test to see why).
