@@ -127,6 +127,6 @@ uninstall:
 clean:
 	rm -f auth.fcgi auth-mailer authctl *.o lib/*.o store/*.o handlers/*.o \
 	    mail/*.o ctl/*.o store/migrations.inc handlers/openapi.inc $(UNIT_BINS)
-	rm -rf tests/fuzz/build
+	rm -rf tests/fuzz/build tests/unit/.counts
 
 .PHONY: all units deps run test sanitize fuzz bench install uninstall clean
