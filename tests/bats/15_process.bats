@@ -205,8 +205,9 @@ _workers_older_than() {
 
 @test "SIGTERM lets an in-flight request finish, then the master stops" {
 	new_user
-	local out=$BATS_TEST_TMPDIR/inflight pid p
+	local out=$BATS_TEST_TMPDIR/inflight pid p master
 	local -A ticks=()
+	master=$(authd_pid)
 	wait_for_workers 2 5
 	for p in $(worker_pids); do
 		ticks[$p]=$(proc_cpu_ticks "$p")
@@ -227,11 +228,11 @@ _workers_older_than() {
 		return 1
 	}
 	wait_until 10 _hashing
-	kill -TERM "$STACK_AUTH_PID"
+	kill -TERM "$master"
 	wait "$pid"
 	[ "$(cat "$out")" = 200 ]
 	grep -q access_token "$out.body"
-	wait_until 10 bash -c "! kill -0 $STACK_AUTH_PID 2>/dev/null"
+	wait_until 10 bash -c "! kill -0 $master 2>/dev/null"
 	grep -q "stopping: draining" "$STACK_AUTH_LOG"
 	grep -q "stopped" "$STACK_AUTH_LOG"
 	start_authd

@@ -12,13 +12,18 @@
 
 load helpers
 
-setup_file() {
+# The file's limits (teardown sets them again after restart_with).
+file_limits() {
 	export AUTH_WORKERS=2
 	export LOGIN_MAX_FAILURES=3
 	export LOGIN_FAILURE_WINDOW_MINUTES=15
 	export LOGIN_LOCKOUT_MINUTES=15
 	export LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE=20
 	export REGISTER_MAX_PER_IP_PER_HOUR=4
+}
+
+setup_file() {
+	file_limits
 	start_stack
 }
 
@@ -27,25 +32,26 @@ teardown_file() {
 }
 
 setup() {
-	# The file's stack is gone once a test below restarted it.
-	if [[ -f $STACK_DB ]]; then
-		sql "DELETE FROM throttle_events; DELETE FROM lockouts;"
-	fi
+	sql "DELETE FROM throttle_events; DELETE FROM lockouts;"
 }
 
+# A test that restarted the pool with other limits leaves it with the
+# file's, for the tests after it, in any order.
 teardown() {
 	if [[ ${RESTARTED:-0} == 1 ]]; then
-		stop_stack
+		file_limits
+		stop_authd
+		start_authd
 	fi
 }
 
-# restart_with VAR=VALUE...: a fresh stack with these settings for the
-# rest of the test (stopped by teardown).
+# restart_with VAR=VALUE...: the pool restarted with these settings for
+# the rest of the test.
 restart_with() {
-	stop_stack
-	export "$@"
 	RESTARTED=1
-	start_stack
+	stop_authd
+	export "$@"
+	start_authd
 }
 
 # sql STATEMENTS: run against the stack's database while it serves.

@@ -101,9 +101,16 @@ stop_stack() {
 	return "$rc"
 }
 
+# authd_pid: the master's pid now. STACK_AUTH_PID is the one start_stack
+# started; a test before this one (in any order) may have restarted the
+# pool, which only its own process saw.
+authd_pid() {
+	stack_pid authd
+}
+
 # The pids of the master's workers, one a line.
 worker_pids() {
-	pgrep -P "$STACK_AUTH_PID" || true
+	pgrep -P "$(authd_pid)" || true
 }
 
 # kill_worker [SIGNAL]: send SIGNAL (default KILL) to one worker; its pid
@@ -111,7 +118,7 @@ worker_pids() {
 kill_worker() {
 	KILLED_WORKER=$(worker_pids | head -n 1)
 	if [[ -z $KILLED_WORKER ]]; then
-		echo "kill_worker: no worker under master $STACK_AUTH_PID" >&2
+		echo "kill_worker: no worker under master $(authd_pid)" >&2
 		return 1
 	fi
 	kill "-${1:-KILL}" "$KILLED_WORKER"
@@ -133,7 +140,7 @@ _have_workers() {
 
 # reload_authd: SIGHUP to the master (workers replaced one by one).
 reload_authd() {
-	kill -HUP "$STACK_AUTH_PID"
+	kill -HUP "$(authd_pid)"
 }
 
 # stop_authd [SIGNAL] / start_authd: the whole pool (spawn-fcgi and
