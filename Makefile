@@ -82,6 +82,12 @@ tests/unit/test_%: tests/unit/test_%.c tests/unit/t.h $(CORE_OBJS) \
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) \
 	    $(filter-out mail/mailer.o,$(MAILER_SRCS:.c=.o)) $(LDLIBS)
 
+# authctl's shared helpers are tested without its main().
+tests/unit/test_ctl: tests/unit/test_ctl.c tests/unit/t.h $(CORE_OBJS) \
+    ctl/common.o
+	$(CC) $(CFLAGS) -Ictl $(LDFLAGS) -o $@ $< $(CORE_OBJS) ctl/common.o \
+	    $(LDLIBS)
+
 units: $(UNIT_BINS)
 
 deps:

@@ -116,6 +116,9 @@ TEST "fine" {
 	if ! false; then true; fi
 	while ! true; do :; done
 	( true && true )
+	grep -q nothing /dev/null && fail "found"
+	local ok=0
+	true && ok=1
 	sleep 0.01 # sleep-ok: a fixture
 	helper
 	true && true
