@@ -4,7 +4,7 @@
 #   make test       install missing packages, build, run every test
 #   make sanitize   the same suite with ASan + UBSan
 #   make fuzz       build and run the libFuzzer targets for a bounded time
-#   make bench      load benchmark through nginx (prints its figures)
+#   make bench      load benchmarks through nginx (prints their figures)
 #   make install    PREFIX, DESTDIR; never touches a live database
 
 PREFIX	?= /usr/local
@@ -71,6 +71,12 @@ handlers/openapi.inc: handlers/openapi.json handlers/embed_openapi.sh
 
 handlers/openapi.o: handlers/openapi.inc
 
+PAGE_FILES = pages/style.css $(sort $(wildcard pages/templates/*.html))
+pages/pages.inc: $(PAGE_FILES) pages/embed.sh
+	sh pages/embed.sh $(PAGE_FILES) > $@.tmp && mv $@.tmp $@
+
+handlers/pages.o handlers/pages_account.o: pages/pages.inc
+
 mail/render.o: CFLAGS += -DMAIL_TEMPLATE_FALLBACK=\"$(SHAREDIR)/templates\"
 
 %.o: %.c $(wildcard lib/*.h store/*.h handlers/*.h mail/*.h ctl/*.h)
@@ -110,6 +116,7 @@ fuzz: deps
 
 bench: deps all
 	./bench/run
+	./bench/cookie
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) \
@@ -120,6 +127,7 @@ install: all
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(SHAREDIR)/migrations/
 	install -m 0644 mail/templates/* $(DESTDIR)$(SHAREDIR)/templates/
 	install -m 0644 nginx/authd.conf nginx/authd-upstream.conf \
+	    nginx/authd-validate.conf nginx/authd-protect.conf \
 	    $(DESTDIR)$(SHAREDIR)/nginx/
 	install -m 0644 spawn/supervisord.conf spawn/*.service spawn/authd.socket \
 	    $(DESTDIR)$(SHAREDIR)/spawn/
@@ -132,7 +140,7 @@ uninstall:
 
 clean:
 	rm -f auth.fcgi auth-mailer authctl *.o lib/*.o store/*.o handlers/*.o \
-	    mail/*.o ctl/*.o store/migrations.inc handlers/openapi.inc $(UNIT_BINS)
+	    mail/*.o ctl/*.o store/migrations.inc handlers/openapi.inc pages/pages.inc $(UNIT_BINS)
 	rm -rf tests/fuzz/build tests/unit/.counts
 
 .PHONY: all units deps run test sanitize fuzz bench install uninstall clean
