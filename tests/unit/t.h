@@ -28,7 +28,7 @@ t_mark(char c)
 	if (t_progress_fd == -2) {
 		p = getenv("T_PROGRESS");
 		t_progress_fd = p == NULL ? -1 :
-		    open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
+		    open(p, O_WRONLY | O_APPEND);
 	}
 	if (t_progress_fd >= 0 && write(t_progress_fd, &c, 1) != 1)
 		t_progress_fd = -1;
