@@ -209,7 +209,8 @@ _workers_older_than() {
 	local -A ticks=()
 	master=$(authd_pid)
 	wait_for_workers 2 5
-	for p in $(worker_pids); do
+	# Both pools: the login's hash is computed by a hashing worker.
+	for p in $(worker_pids) $(hash_worker_pids); do
 		ticks[$p]=$(proc_cpu_ticks "$p")
 	done
 	curl -s -o "$out.body" -w '%{http_code}' -H 'Content-Type: application/json' \
