@@ -226,7 +226,8 @@ budget() {
 	api_bearer "$ACCESS_TOKEN" GET /api/v1/users/me/sessions
 	assert_status 200
 	[ "$(json_len .)" -eq 3 ]
-	assert_json_eq '.[0].kind' browser
+	# One second holds all four starts: the order within it is the ids'.
+	[ "$(grep -o '"kind":"browser"' <<<"$body" | wc -l)" -eq 1 ]
 	api POST /api/v1/auth/refresh "{\"refresh_token\":\"$first\"}"
 	assert_status 401
 }
@@ -374,9 +375,8 @@ fcgi() {
 
 @test "TOKEN_ATTEMPTS_PER_IP_PER_MINUTE=0 switches the token attempt limit off" {
 	local i
-	stop_stack
-	export TOKEN_ATTEMPTS_PER_IP_PER_MINUTE=0
-	start_stack
+	stop_authd
+	TOKEN_ATTEMPTS_PER_IP_PER_MINUTE=0 start_authd
 	for ((i = 0; i < 35; i++)); do
 		api POST /api/v1/auth/verify-email "{\"token\":\"$(random_token)\"}"
 		assert_status 400
