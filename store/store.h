@@ -71,8 +71,6 @@ int	 store_open(const char *path, struct store **);
 void	 store_close(struct store *);
 /* 1 when the database answers a trivial query, else 0. */
 int	 store_ready(struct store *);
-/* The schema the migrations produce, for the schema test: allocated SQL text. */
-char	*store_schema_dump(struct store *);
 
 /* --- user.c --- */
 
@@ -100,9 +98,9 @@ int	 store_user_by_email(struct store *, const char *email, struct user **);
  */
 int	 store_user_by_login(struct store *, const char *ident, const char *phone,
 	    struct user **);
-/* 1 when the username is free (case-insensitive), 0 taken, <0 error. */
-int	 store_username_free(struct store *, const char *);
-/* 1 when the email is free, 0 taken, <0 error. */
+/* 1 when the username is available (case-insensitive), 0 taken, <0 error. */
+int	 store_username_available(struct store *, const char *);
+/* 1 when the email belongs to an account (any state), 0 free, <0 error. */
 int	 store_email_taken(struct store *, const char *);
 /* Replaces a hash after a successful login with an outdated one (only if unchanged). */
 int	 store_user_rehash(struct store *, const char *id, const char *old, const char *new);
@@ -140,11 +138,6 @@ int	 store_session_rotate(struct store *, const unsigned char old_hash[32],
  * Returns 1 when a live session was found, 0 when not, <0 error.
  */
 int	 store_session_logout(struct store *, const unsigned char hash[32], int all);
-/*
- * Revokes every session of a user and increments the token generation.
- * Returns 1, 0 no such user, <0 error.
- */
-int	 store_user_revoke_all(struct store *, const char *user_id);
 /* Lists the live sessions of a user as a JSON array in *out. */
 int	 store_sessions_list(struct store *, const char *user_id,
 	    struct json_object **out);

@@ -263,7 +263,7 @@ exists(struct store *st, size_t q, const char *v)
 }
 
 int
-store_username_free(struct store *st, const char *name)
+store_username_available(struct store *st, const char *name)
 {
 	int	rc = exists(st, Q_USERNAME_TAKEN, name);
 
@@ -332,22 +332,6 @@ user_revoke_all_tx(struct store *st, const char *id)
 	if ((rc = update_id_now(st, Q_REVOKE_SESSIONS, id)) < 0)
 		return rc;
 	return update_id_now(st, Q_BUMP_GEN, id);
-}
-
-int
-store_user_revoke_all(struct store *st, const char *id)
-{
-	int	rc;
-
-	if ((rc = tx_begin(st)) < 0)
-		return rc;
-	if ((rc = user_revoke_all_tx(st, id)) < 0) {
-		tx_rollback(st);
-		return rc;
-	}
-	if ((rc = tx_commit(st)) < 0)
-		return rc;
-	return 1;
 }
 
 int
