@@ -68,7 +68,7 @@ $(error pkg-config is not installed: run `sh spawn/deps.sh run` (or make run / m
 endif
 PKG_MISSING := $(shell for m in $(PKGS); do $(PKG_CONFIG) --exists $$m || echo $$m; done)
 ifneq ($(PKG_MISSING),)
-$(error pkg-config module(s) not found$(if $(ARCH), for $(ARCH),): $(PKG_MISSING): run `sh spawn/deps.sh $(or $(ARCH),run)`)
+$(error pkg-config module(s) not found$(if $(filter arm64,$(ARCH)), for arm64,): $(PKG_MISSING): run `sh spawn/deps.sh $(if $(filter arm64,$(ARCH)),arm64,run)`)
 endif
 CFLAGS	+= $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LIBS_AUTHD  := $(shell $(PKG_CONFIG) --libs $(PKGS_AUTHD))
