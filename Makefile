@@ -85,6 +85,13 @@ HANDLER_OBJS = $(call objs,$(wildcard handlers/*.c))
 MAIL_OBJS    = $(call objs,$(filter-out mail/mailer.c,$(wildcard mail/*.c)))
 CTL_OBJS     = $(call objs,$(wildcard ctl/*.c))
 MIGRATIONS   = $(sort $(wildcard store/migrations/*.sql))
+# Any other top-level directory with C sources belongs to auth.fcgi (its
+# entry point split into a folder of its own, say): built and archived
+# like the others, with its headers on the include path.
+KNOWN_DIRS   = lib store handlers mail ctl tests bench
+EXTRA_DIRS   = $(sort $(filter-out $(KNOWN_DIRS),$(patsubst %/,%,$(dir $(wildcard */*.c)))))
+EXTRA_OBJS   = $(call objs,$(wildcard $(addsuffix /*.c,$(EXTRA_DIRS))))
+CFLAGS	    += $(addprefix -I,$(EXTRA_DIRS))
 
 # One archive per directory: a program takes from each only the objects it
 # uses (the mailer, say, no jwt or pwhash).
@@ -92,7 +99,8 @@ LIB_A	  = $(O)lib/libauthd.a
 STORE_A	  = $(O)store/libstore.a
 HANDLER_A = $(O)handlers/libhandlers.a
 MAIL_A	  = $(O)mail/libmail.a
-ARCHIVES  = $(HANDLER_A) $(STORE_A) $(MAIL_A) $(LIB_A)
+EXTRA_A	  = $(if $(EXTRA_OBJS),$(O)libextra.a)
+ARCHIVES  = $(EXTRA_A) $(HANDLER_A) $(STORE_A) $(MAIL_A) $(LIB_A)
 group	  = -Wl,--start-group $(1) -Wl,--end-group
 
 PROGRAMS  = $(O)auth.fcgi $(O)auth-mailer $(O)authctl
@@ -113,6 +121,7 @@ $(LIB_A): $(LIB_OBJS)
 $(STORE_A): $(STORE_OBJS)
 $(HANDLER_A): $(HANDLER_OBJS)
 $(MAIL_A): $(MAIL_OBJS)
+$(EXTRA_A): $(EXTRA_OBJS)
 $(ARCHIVES):
 	@rm -f $@
 	$(AR) rcs $@ $^
