@@ -47,7 +47,7 @@ WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
 	   -Wformat=2 -Wundef -Wwrite-strings -Wvla
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-	   $(WARN) -Ilib -Istore -Ihandlers -Imail -I. -I$(O)gen
+	   $(WARN) -Ilib -Istore -Ihandlers -Imail -Ictl -I. -I$(O)gen
 DEPFLAGS = -MMD -MP
 LDFLAGS	?=
 ifeq ($(SANITIZE),1)
@@ -83,7 +83,8 @@ LIB_OBJS     = $(call objs,$(wildcard lib/*.c))
 STORE_OBJS   = $(call objs,$(wildcard store/*.c))
 HANDLER_OBJS = $(call objs,$(wildcard handlers/*.c))
 MAIL_OBJS    = $(call objs,$(filter-out mail/mailer.c,$(wildcard mail/*.c)))
-CTL_OBJS     = $(call objs,$(wildcard ctl/*.c))
+CTL_MAIN     = $(O)ctl/authctl.o
+CTL_OBJS     = $(call objs,$(filter-out ctl/authctl.c,$(wildcard ctl/*.c)))
 MIGRATIONS   = $(sort $(wildcard store/migrations/*.sql))
 # Any other top-level directory with C sources belongs to auth.fcgi (its
 # entry point split into a folder of its own, say): built and archived
@@ -99,6 +100,7 @@ LIB_A	  = $(O)lib/libauthd.a
 STORE_A	  = $(O)store/libstore.a
 HANDLER_A = $(O)handlers/libhandlers.a
 MAIL_A	  = $(O)mail/libmail.a
+CTL_A	  = $(O)ctl/libctl.a
 EXTRA_A	  = $(if $(EXTRA_OBJS),$(O)libextra.a)
 ARCHIVES  = $(EXTRA_A) $(HANDLER_A) $(STORE_A) $(MAIL_A) $(LIB_A)
 group	  = -Wl,--start-group $(1) -Wl,--end-group
@@ -111,8 +113,8 @@ all: $(PROGRAMS)
 $(O)auth.fcgi: $(O)auth.fcgi.o $(ARCHIVES)
 	$(CC) $(LDFLAGS) -o $@ $< $(call group,$(ARCHIVES)) $(LIBS_AUTHD)
 
-$(O)authctl: $(CTL_OBJS) $(ARCHIVES)
-	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(call group,$(ARCHIVES)) $(LIBS_CTL)
+$(O)authctl: $(CTL_MAIN) $(CTL_A) $(ARCHIVES)
+	$(CC) $(LDFLAGS) -o $@ $< $(call group,$(CTL_A) $(ARCHIVES)) $(LIBS_CTL)
 
 $(O)auth-mailer: $(O)mail/mailer.o $(MAIL_A) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $< $(call group,$(MAIL_A) $(LIB_A)) $(LIBS_MAILER)
@@ -122,7 +124,8 @@ $(STORE_A): $(STORE_OBJS)
 $(HANDLER_A): $(HANDLER_OBJS)
 $(MAIL_A): $(MAIL_OBJS)
 $(EXTRA_A): $(EXTRA_OBJS)
-$(ARCHIVES):
+$(CTL_A): $(CTL_OBJS)
+$(ARCHIVES) $(CTL_A):
 	@rm -f $@
 	$(AR) rcs $@ $^
 
@@ -131,9 +134,9 @@ $(O)%.o: %.c
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # Unit tests link the test and the archives (every part but the programs'
-# entry points).
-$(O)tests/unit/test_%: $(O)tests/unit/test_%.o $(ARCHIVES)
-	$(CC) $(LDFLAGS) -o $@ $< $(call group,$(ARCHIVES)) $(LIBS_UNITS)
+# entry points; authctl's helpers too).
+$(O)tests/unit/test_%: $(O)tests/unit/test_%.o $(CTL_A) $(ARCHIVES)
+	$(CC) $(LDFLAGS) -o $@ $< $(call group,$(CTL_A) $(ARCHIVES)) $(LIBS_UNITS)
 
 units: $(UNIT_BINS)
 

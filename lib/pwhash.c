@@ -2,12 +2,15 @@
  * Password hashing.  New hashes are argon2id PHC strings made with
  * libargon2 (16-byte random salt, 32-byte hash).  Verification accepts
  * argon2id and argon2i (version 19) and, for accounts imported from the
- * original service, bcrypt ($2a$, $2b$, $2y$) through libcrypt.
+ * services authd replaces, bcrypt ($2a$, $2b$, $2y$) through libcrypt and
+ * werkzeug's pbkdf2:sha256 and scrypt through OpenSSL.
  *
  * A stored hash is not trusted to be cheap: its cost parameters are
  * parsed and checked against the configured ceiling before any work is
  * done, so a crafted row cannot make a worker allocate gigabytes or spin
- * for minutes.  bcrypt costs above 14 are refused for the same reason.
+ * for minutes.  bcrypt costs above 14, pbkdf2 above 1,000,000 iterations
+ * and scrypt above the argon2 memory and work ceilings are refused for
+ * the same reason.
  */
 #include <crypt.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 
 #include <argon2.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "log.h"
 #include "pwhash.h"
@@ -26,6 +30,10 @@
 #define PW_MAX_STORED	256	/* longest stored hash looked at */
 #define PW_BCRYPT_LEN	60	/* "$2b$NN$" + 22 salt + 31 hash */
 #define PW_BCRYPT_MAX	14	/* highest bcrypt cost verified */
+#define PW_WZ_SALT_MAX	64	/* longest werkzeug salt taken */
+#define PW_PBKDF2_LEN	32	/* werkzeug pbkdf2:sha256 key bytes */
+#define PW_PBKDF2_MAX	1000000	/* highest pbkdf2 iteration count verified */
+#define PW_SCRYPT_LEN	64	/* werkzeug scrypt key bytes */
 
 /*
  * Parses a decimal uint32 at *sp: digits only, no sign, no leading zero,
@@ -198,6 +206,36 @@ pw_bcrypt_char(unsigned char ch)
 }
 
 /*
+ * Checks a bcrypt string's shape and cost: 1 usable, 0 malformed, -1
+ * over the ceiling (logged).
+ */
+static int
+pw_parse_bcrypt(const char *hash)
+{
+	size_t	 i;
+	int	 cost;
+
+	if (strnlen(hash, PW_BCRYPT_LEN + 1) != PW_BCRYPT_LEN ||
+	    hash[0] != '$' || hash[1] != '2' ||
+	    (hash[2] != 'a' && hash[2] != 'b' && hash[2] != 'y') ||
+	    hash[3] != '$' || hash[6] != '$' ||
+	    hash[4] < '0' || hash[4] > '9' || hash[5] < '0' || hash[5] > '9')
+		return 0;
+	for (i = 7; i < PW_BCRYPT_LEN; i++)
+		if (!pw_bcrypt_char((unsigned char)hash[i]))
+			return 0;
+	cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+	if (cost < 4 || cost > 31)
+		return 0;
+	if (cost > PW_BCRYPT_MAX) {
+		log_warnx("pwhash: stored bcrypt hash over the ceiling "
+		    "(cost %d)", cost);
+		return -1;
+	}
+	return 1;
+}
+
+/*
  * bcrypt through libcrypt's crypt_r().  crypt() takes a C string, so a
  * password holding a NUL byte can never be the one that made the hash
  * from the original service's point of view either: it is a mismatch.
@@ -210,24 +248,10 @@ pw_verify_bcrypt(const char *hash, const char *pw, size_t len, int *rehash)
 	struct crypt_data	*cd;
 	const char		*res;
 	char			*buf;
-	size_t			 i;
-	int			 cost, rc = -1;
+	int			 rc = -1;
 
-	if (strnlen(hash, PW_BCRYPT_LEN + 1) != PW_BCRYPT_LEN ||
-	    hash[3] != '$' || hash[6] != '$' ||
-	    hash[4] < '0' || hash[4] > '9' || hash[5] < '0' || hash[5] > '9')
+	if (pw_parse_bcrypt(hash) != 1)
 		return -1;
-	for (i = 7; i < PW_BCRYPT_LEN; i++)
-		if (!pw_bcrypt_char((unsigned char)hash[i]))
-			return -1;
-	cost = (hash[4] - '0') * 10 + (hash[5] - '0');
-	if (cost < 4 || cost > 31)
-		return -1;
-	if (cost > PW_BCRYPT_MAX) {
-		log_warnx("pwhash: stored bcrypt hash over the ceiling "
-		    "(cost %d)", cost);
-		return -1;
-	}
 	if (len != 0 && memchr(pw, '\0', len) != NULL)
 		return 0;
 
@@ -252,14 +276,155 @@ pw_verify_bcrypt(const char *hash, const char *pw, size_t len, int *rehash)
 }
 
 /*
+ * A werkzeug hash, "METHOD$SALT$HEX", as generate_password_hash() writes
+ * it for the two methods taken:
+ *   pbkdf2:sha256:ITER$SALT$HEX   PBKDF2-HMAC-SHA256, ITER iterations,
+ *                                 32-byte key
+ *   scrypt:N:R:P$SALT$HEX         scrypt, 64-byte key
+ * SALT is used as its text bytes (werkzeug makes 16 letters and digits
+ * by default); HEX is the lower-case hex of the key, as werkzeug compares
+ * it.  werkzeug always writes the parameters out, so the forms without
+ * them ("pbkdf2:sha256$...", "scrypt$...") are refused: the iterations
+ * they stand for changed from one werkzeug release to the next.
+ */
+struct pw_wz {
+	int		 scrypt;	/* else pbkdf2:sha256 */
+	uint32_t	 iter;		/* pbkdf2 */
+	uint32_t	 n, r, p;	/* scrypt */
+	const char	*salt;
+	size_t		 saltlen;
+	unsigned char	 key[PW_SCRYPT_LEN];
+	size_t		 keylen;
+};
+
+static int
+pw_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Parses a werkzeug hash into *w: 1 usable, 0 malformed, -1 over the
+ * ceilings of pp (logged).  The ceilings: pbkdf2 at most 1,000,000
+ * iterations (werkzeug's highest default); scrypt with N a power of two
+ * of at least 2, r and p from 1, p at most 16, its memory 128*N*r bytes
+ * at most pp's max_m_cost KiB and its work 128*N*r*p bytes at most
+ * max_m_cost KiB times max_t_cost (what the argon2 ceilings allow).
+ */
+static int
+pw_parse_werkzeug(const struct pwhash_params *pp, const char *hash,
+    struct pw_wz *w)
+{
+	const char	*s = hash;
+	uint64_t	 mem, work, cap;
+	size_t		 i;
+	int		 hi, lo;
+
+	memset(w, 0, sizeof(*w));
+	if (strnlen(hash, PW_MAX_STORED + 1) > PW_MAX_STORED)
+		return 0;
+	if (pw_lit(&s, "pbkdf2:sha256:") == 0) {
+		if (pw_decimal(&s, &w->iter) == -1 || w->iter == 0)
+			return 0;
+		w->keylen = PW_PBKDF2_LEN;
+	} else if (pw_lit(&s, "scrypt:") == 0) {
+		if (pw_decimal(&s, &w->n) == -1 || pw_lit(&s, ":") == -1 ||
+		    pw_decimal(&s, &w->r) == -1 || pw_lit(&s, ":") == -1 ||
+		    pw_decimal(&s, &w->p) == -1)
+			return 0;
+		if (w->n < 2 || (w->n & (w->n - 1)) != 0 || w->r == 0 ||
+		    w->p == 0)
+			return 0;
+		w->scrypt = 1;
+		w->keylen = PW_SCRYPT_LEN;
+	} else
+		return 0;
+	if (pw_lit(&s, "$") == -1)
+		return 0;
+	w->salt = s;
+	while (*s != '\0' && *s != '$' && (unsigned char)*s >= 0x20 &&
+	    *s != 0x7f)
+		s++;
+	w->saltlen = (size_t)(s - w->salt);
+	if (w->saltlen == 0 || w->saltlen > PW_WZ_SALT_MAX ||
+	    pw_lit(&s, "$") == -1 || strlen(s) != w->keylen * 2)
+		return 0;
+	for (i = 0; i < w->keylen; i++) {
+		if ((hi = pw_hexval(s[2 * i])) < 0 ||
+		    (lo = pw_hexval(s[2 * i + 1])) < 0)
+			return 0;
+		w->key[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (!w->scrypt) {
+		if (w->iter > PW_PBKDF2_MAX) {
+			log_warnx("pwhash: stored pbkdf2 hash over the ceiling "
+			    "(%u iterations)", w->iter);
+			return -1;
+		}
+		return 1;
+	}
+	cap = (uint64_t)pp->max_m_cost * 1024;
+	mem = 128 * (uint64_t)w->n * w->r;	/* wraps only when r is over */
+	if (w->r > cap / 128 / w->n || mem > cap || w->p > PW_MAX_P ||
+	    (work = mem * w->p) > cap * pp->max_t_cost) {
+		log_warnx("pwhash: stored scrypt hash over the ceiling "
+		    "(N=%u r=%u p=%u)", w->n, w->r, w->p);
+		return -1;
+	}
+	return 1;
+}
+
+/* werkzeug pbkdf2:sha256 and scrypt through OpenSSL. */
+static int
+pw_verify_werkzeug(const struct pwhash_params *pp, const char *hash,
+    const char *pw, size_t len, int *rehash)
+{
+	struct pw_wz	 w;
+	unsigned char	 dk[PW_SCRYPT_LEN];
+	uint64_t	 maxmem;
+	int		 ok, rc = -1;
+
+	if (pw_parse_werkzeug(pp, hash, &w) != 1)
+		goto done;
+	if (len > INT32_MAX)
+		goto done;
+	if (w.scrypt) {
+		/* V (128*r*(N+2)) and B (128*r*p), as OpenSSL counts them. */
+		maxmem = 128 * (uint64_t)w.r * ((uint64_t)w.n + 2 + w.p);
+		ok = EVP_PBE_scrypt(pw, len, (const unsigned char *)w.salt,
+		    w.saltlen, w.n, w.r, w.p, maxmem, dk, w.keylen);
+	} else
+		ok = PKCS5_PBKDF2_HMAC(pw, (int)len,
+		    (const unsigned char *)w.salt, (int)w.saltlen,
+		    (int)w.iter, EVP_sha256(), (int)w.keylen, dk);
+	if (ok != 1) {
+		log_warnx("pwhash: %s failed on a werkzeug hash",
+		    w.scrypt ? "EVP_PBE_scrypt" : "PKCS5_PBKDF2_HMAC");
+		goto done;
+	}
+	rc = ct_eq(dk, w.keylen, w.key, w.keylen) ? 1 : 0;
+	if (rc == 1)
+		*rehash = 1;
+done:
+	OPENSSL_cleanse(dk, sizeof(dk));
+	OPENSSL_cleanse(&w, sizeof(w));
+	return rc;
+}
+
+/*
  * Verifies pw (len bytes) against the stored hash: argon2id/argon2i
  * PHC strings (parameters checked against pp's ceilings first: m over
- * max_m_cost, t over max_t_cost or p over 16 is refused) or bcrypt
- * $2a$/$2b$/$2y$ with cost 04..14.  Returns 1 match, 0 no match, -1 the
- * hash is unusable (PWHASH_UNUSABLE, unknown scheme, malformed, over the
- * ceiling, or the library failed).  *rehash (when non-NULL) is set to 0,
- * and to 1 on a match unless the hash is argon2id with exactly pp's
- * t_cost, m_cost and parallelism.
+ * max_m_cost, t over max_t_cost or p over 16 is refused), bcrypt
+ * $2a$/$2b$/$2y$ with cost 04..14, or werkzeug pbkdf2:sha256:ITER and
+ * scrypt:N:r:p (see pw_parse_werkzeug for their ceilings).  Returns 1
+ * match, 0 no match, -1 the hash is unusable (PWHASH_UNUSABLE, unknown
+ * scheme, malformed, over the ceiling, or the library failed).  *rehash
+ * (when non-NULL) is set to 0, and to 1 on a match unless the hash is
+ * argon2id with exactly pp's t_cost, m_cost and parallelism.
  */
 int
 pwhash_verify(const struct pwhash_params *pp, const char *hash,
@@ -280,5 +445,33 @@ pwhash_verify(const struct pwhash_params *pp, const char *hash,
 	if (strncmp(hash, "$2a$", 4) == 0 || strncmp(hash, "$2b$", 4) == 0 ||
 	    strncmp(hash, "$2y$", 4) == 0)
 		return pw_verify_bcrypt(hash, pw, len, rehash);
+	if (strncmp(hash, "pbkdf2:", 7) == 0 || strncmp(hash, "scrypt:", 7) == 0)
+		return pw_verify_werkzeug(pp, hash, pw, len, rehash);
 	return -1;
+}
+
+/*
+ * Whether pwhash_verify() would work on a stored hash: its scheme is
+ * known, it is well-formed and within pp's ceilings.  Does no hashing.
+ */
+int
+pwhash_usable(const struct pwhash_params *pp, const char *hash)
+{
+	struct pw_wz	 w;
+	uint32_t	 m, t, p;
+	int		 variant, rc;
+
+	if (pp == NULL || hash == NULL)
+		return 0;
+	if (strncmp(hash, "$2", 2) == 0)
+		return pw_parse_bcrypt(hash) == 1;
+	if (strncmp(hash, "pbkdf2:", 7) == 0 ||
+	    strncmp(hash, "scrypt:", 7) == 0) {
+		rc = pw_parse_werkzeug(pp, hash, &w);
+		OPENSSL_cleanse(&w, sizeof(w));
+		return rc == 1;
+	}
+	if (pwhash_parse_argon2(hash, &variant, &m, &t, &p) == -1)
+		return 0;
+	return m <= pp->max_m_cost && t <= pp->max_t_cost && p <= PW_MAX_P;
 }

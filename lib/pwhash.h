@@ -1,9 +1,11 @@
 /*
  * Password hashing: argon2id PHC strings made with libargon2, and
- * verification of argon2id/argon2i and bcrypt ($2a$, $2b$, $2y$ through
- * libcrypt) hashes.  Parameters of a stored argon2 hash are parsed and
- * refused above the configured ceiling, so a crafted hash cannot make a
- * worker allocate unbounded memory.
+ * verification of argon2id/argon2i, bcrypt ($2a$, $2b$, $2y$ through
+ * libcrypt) and werkzeug (pbkdf2:sha256:ITER and scrypt:N:r:p through
+ * OpenSSL) hashes.  Parameters of a stored hash are parsed and refused
+ * above the ceilings, so a crafted hash cannot make a worker allocate
+ * unbounded memory: argon2 and scrypt memory at most
+ * ARGON2_MAX_M_COST_KIB.
  *
  * Memory bound: a worker is a single-threaded process serving one
  * request at a time, so it runs at most one hash or verification at a
@@ -34,10 +36,17 @@ char	*pwhash_hash(const struct pwhash_params *, const char *pw, size_t len);
  * Verifies pw against a stored hash.  Returns 1 match, 0 no match, -1 the
  * stored hash is unusable (unknown scheme, malformed, over the ceiling).
  * *rehash is set to 1 when the hash matched but is not argon2id with the
- * current parameters (bcrypt imports, older parameters).
+ * current parameters (bcrypt and werkzeug imports, older parameters).
  */
 int	 pwhash_verify(const struct pwhash_params *, const char *hash,
 	    const char *pw, size_t len, int *rehash);
+
+/*
+ * 1 when pwhash_verify() can work on a stored hash (known scheme,
+ * well-formed, within the ceilings), else 0.  Hashes nothing: for
+ * checking imported hashes before they are stored.
+ */
+int	 pwhash_usable(const struct pwhash_params *, const char *hash);
 
 /*
  * Parses an argon2 PHC string's variant and parameters.

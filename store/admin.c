@@ -25,6 +25,7 @@ enum {
 	Q_PATCH,
 	Q_ANONYMISE,
 	Q_VOID_TOKENS,
+	Q_SET_VERIFIED,
 	Q__MAX
 };
 
@@ -60,6 +61,9 @@ static const char *const sql[Q__MAX] = {
 	/* Q_VOID_TOKENS: mail tokens of a deleted user are spent at once */
 	"UPDATE user_tokens SET used_at = ?2 WHERE user_id = ?1 AND "
 	"used_at IS NULL",
+	/* Q_SET_VERIFIED: an operator vouches for the address (authctl) */
+	"UPDATE users SET email_verified = 1, updated_at = ?2 WHERE id = ?1 "
+	"AND deleted_at IS NULL",
 };
 
 /* Frees a list from store_users_list(); NULL-safe. */
@@ -340,4 +344,24 @@ done:
 	tx_rollback(st);
 	user_free(u);
 	return rc;
+}
+
+/*
+ * Marks the email of a live user verified (the operator vouches for it),
+ * one statement.  Returns 1 (also when it already was), 0 when the user
+ * is unknown or deleted, <0 on error.
+ */
+int
+store_user_verify(struct store *st, const char *id)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((s = stmt_get(st, MOD_ADMIN, sql, Q__MAX, Q_SET_VERIFIED)) == NULL)
+		return STORE_EDB;
+	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 2, now_s());
+	if ((rc = stmt_run(st, s, "verify email")) < 0)
+		return rc;
+	return sqlite3_changes(st->db) > 0;
 }

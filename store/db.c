@@ -288,3 +288,25 @@ store_ready(struct store *st)
 {
 	return st != NULL && exec1(st, Q_PING) == 0;
 }
+
+/*
+ * Reads PRAGMA user_version through the connection: a read, so it waits
+ * for no writer (WAL).
+ */
+int
+store_schema_current(struct store *st)
+{
+	int	v;
+
+	if (user_version(st->db, &v) == -1) {
+		log_warnx("cannot read the schema version: %s",
+		    sqlite3_errmsg(st->db));
+		return STORE_EDB;
+	}
+	if ((size_t)v > NMIGRATIONS) {
+		log_warnx("database version %d is newer than this program "
+		    "(%zu)", v, NMIGRATIONS);
+		return STORE_EDB;
+	}
+	return (size_t)v == NMIGRATIONS;
+}

@@ -25,6 +25,7 @@ struct store;
 #define STORE_EUSERNAME		(-4)	/* username already held */
 #define STORE_EPHONE		(-5)	/* phone already held */
 #define STORE_ELASTADMIN	(-6)	/* would remove the last active ADMIN */
+#define STORE_EFULL		(-7)	/* the disk is full (a backup) */
 
 enum role {
 	ROLE_NONE = 0,		/* no authentication needed */
@@ -71,6 +72,23 @@ int	 store_open(const char *path, struct store **);
 void	 store_close(struct store *);
 /* 1 when the database answers a trivial query, else 0. */
 int	 store_ready(struct store *);
+/*
+ * Whether the schema is the newest this program knows: 1 current, 0 older
+ * (store_migrate() would upgrade it), STORE_EDB newer than the program
+ * or unreadable.  A read: it takes no write lock.
+ */
+int	 store_schema_current(struct store *);
+/*
+ * A consistent copy of the whole database into the new file path (SQLite's
+ * online backup in one step, so one read snapshot: writers go on while it
+ * runs).  The copy is written into a private temporary file beside path,
+ * synced, then renamed into place: path never holds a partial copy.  It is
+ * created 0600; an existing path is refused unless replace is set.
+ * Returns 1, 0 when path exists (and not replace), STORE_EBUSY,
+ * STORE_EFULL when the disk is full, or STORE_EDB (logged); errno is set
+ * for I/O failures outside SQLite.
+ */
+int	 store_backup(struct store *, const char *path, int replace);
 
 /* --- user.c --- */
 
@@ -138,6 +156,11 @@ int	 store_session_rotate(struct store *, const unsigned char old_hash[32],
  * Returns 1 when a live session was found, 0 when not, <0 error.
  */
 int	 store_session_logout(struct store *, const unsigned char hash[32], int all);
+/*
+ * Revokes every session of a user and increments the token generation.
+ * Returns 1, 0 no such user, <0 error.
+ */
+int	 store_user_revoke_all(struct store *, const char *user_id);
 /* Lists the live sessions of a user as a JSON array in *out. */
 int	 store_sessions_list(struct store *, const char *user_id,
 	    struct json_object **out);
@@ -213,5 +236,69 @@ int	 store_user_patch(struct store *, const char *id, const struct user_patch *,
  * 1 done, 0 not found or already deleted, STORE_ELASTADMIN, <0 error.
  */
 int	 store_user_delete(struct store *, const char *id);
+/*
+ * Marks a live user's email verified (authctl user verify).  1 done (also
+ * when it already was), 0 unknown or deleted, <0 error.
+ */
+int	 store_user_verify(struct store *, const char *id);
+
+/* --- import.c: authctl import (SPEC §10) --- */
+
+/* One row of the FastAPI service's users table, each column as text or NULL. */
+struct fastapi_row {
+	char	*id;			/* a 16-byte blob comes as a dashed UUID */
+	char	*username;
+	char	*email;
+	char	*hashed_password;
+	char	*account_role;
+	char	*account_subscription;
+	char	*subscription_expires_at;
+	char	*is_active;
+	char	*deleted_at;
+	char	*created_at;
+	char	*updated_at;
+	int	 has_nul;		/* a text column held a NUL byte */
+};
+
+/*
+ * Reads every row of the users table of the FastAPI service's SQLite
+ * database at path, opened read-only.  Returns 0 with *rows (*n of
+ * them, freed by fastapi_rows_free()), or -1 with a message naming the
+ * problem in err (cannot open, not SQLite, no users table or a missing
+ * column, a read error).
+ */
+int	 store_fastapi_read(const char *path, struct fastapi_row **rows,
+	    size_t *n, char *err, size_t errlen);
+void	 fastapi_rows_free(struct fastapi_row *, size_t n);
+
+/* A user as an import writes it: its id, hash and times kept. */
+struct import_user {
+	const char	*id;		/* lower-case UUID */
+	const char	*email;		/* normalised */
+	const char	*username;
+	const char	*password_hash;	/* pwhash_usable() */
+	enum role	 role;
+	int		 pro;
+	int64_t		 sub_expires;	/* 0 = null */
+	int		 email_verified;
+	int		 is_active;
+	int64_t		 created_at;
+	int64_t		 updated_at;
+};
+
+/*
+ * An import is one BEGIN IMMEDIATE transaction: begin (1 or <0), one
+ * store_import_user() per row, then end, committing (commit 1) or
+ * rolling back (0, --dry-run or an error), which frees the import
+ * (0 or <0).  store_import_user(): 1 created, 0 the id exists already
+ * (skipped), STORE_EEMAIL or STORE_EUSERNAME when another account
+ * (whose id is written to holder) holds the email or the username
+ * (case-insensitive), <0 error.
+ */
+struct store_import;
+int	 store_import_begin(struct store *, struct store_import **);
+int	 store_import_user(struct store_import *, const struct import_user *,
+	    char holder[37]);
+int	 store_import_end(struct store_import *, int commit);
 
 #endif

@@ -335,6 +335,22 @@ user_revoke_all_tx(struct store *st, const char *id)
 }
 
 int
+store_user_revoke_all(struct store *st, const char *id)
+{
+	int	rc;
+
+	if ((rc = tx_begin(st)) < 0)
+		return rc;
+	if ((rc = user_revoke_all_tx(st, id)) < 0) {
+		tx_rollback(st);
+		return rc;
+	}
+	if ((rc = tx_commit(st)) < 0)
+		return rc;
+	return 1;
+}
+
+int
 store_user_set_password(struct store *st, const char *id, const char *hash,
     int64_t *gen)
 {

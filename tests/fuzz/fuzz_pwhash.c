@@ -3,8 +3,11 @@
  * string, then pwhash_verify() of a password against it with tiny
  * parameters and ceilings (m <= 64 KiB, t <= 2), so a crafted hash can
  * only cost what the ceiling allows.  The input is "hash\npassword".
- * bcrypt hashes above cost 6 are parsed but not verified: a real cost
- * 14 takes a second, which is the ceiling working, not a finding.
+ * bcrypt hashes above cost 6 and werkzeug pbkdf2 ones above 10000
+ * iterations are parsed but not verified: a real cost 14 (or a million
+ * iterations) takes a second, which is the ceiling working, not a
+ * finding.  werkzeug scrypt is verified: the tiny ceilings bound it.
+ * A hash pwhash_usable() refuses must be unusable for pwhash_verify().
  */
 #include <argon2.h>
 
@@ -26,6 +29,20 @@ bcrypt_costly(const char *h)
 	    (h[4] != '0' || h[5] > '6');
 }
 
+static int
+pbkdf2_costly(const char *h)
+{
+	const char	*p = "pbkdf2:sha256:";
+	size_t		 i, n = strlen(p);
+
+	if (strncmp(h, p, n) != 0)
+		return 0;
+	for (i = n; h[i] >= '0' && h[i] <= '9'; i++)
+		if (i - n >= 4)
+			return 1;
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,11 +62,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strncmp(s, "$argon2", 7) != 0)
 			fz_fail("argon2 parse of a non-argon2 string");
 	}
-	if (!bcrypt_costly(s)) {
+	if (!bcrypt_costly(s) && !pbkdf2_costly(s)) {
 		rehash = -1;
 		rc = pwhash_verify(&tiny, s, pw, pwlen, &rehash);
 		if (rc < -1 || rc > 1 || (rehash != 0 && rehash != 1))
 			fz_fail("pwhash_verify %d rehash %d", rc, rehash);
+		if (rc != -1 && !pwhash_usable(&tiny, s))
+			fz_fail("verified a hash pwhash_usable() refuses");
 		if (rc == 1 && strncmp(s, "$argon2", 7) == 0 &&
 		    (m > tiny.max_m_cost || t > tiny.max_t_cost))
 			fz_fail("verified over the ceiling m=%u t=%u", m, t);

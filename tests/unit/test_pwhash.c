@@ -1,6 +1,7 @@
 /*
  * Unit tests of lib/pwhash.c: argon2id round trip, the rehash flag,
- * bcrypt imports, the cost ceilings and malformed stored hashes.
+ * bcrypt and werkzeug imports, the cost ceilings and malformed stored
+ * hashes.
  * Small argon2 parameters keep it fast.
  */
 #include <stdlib.h>
@@ -41,6 +42,35 @@ static const char a2i[] = "$argon2i$v=19$m=1024,t=1,p=1$"
     "c2FsdHNhbHRzYWx0MTIzNA$0pFVmIGxhVxLJ/hEzYfgNBbbdeqD27iR0GZzNBAyOXY";
 static const char a2id_222[] = "$argon2id$v=19$m=2048,t=2,p=2$"
     "c2FsdHNhbHRzYWx0MTIzNA$Zigg5YxhKoZgFElAtnhNva7rq8zX62ImL6ghHbQPpw4";
+
+/*
+ * werkzeug hashes of PW: wz_gen1 and wz_gen2 from python3-werkzeug 2.2
+ * (generate_password_hash(PW, "pbkdf2:sha256:1000") and its default
+ * method with salt_length 8, i.e. 260000 iterations); the others from
+ * Python's hashlib (pbkdf2_hmac, scrypt) in werkzeug's format, the salt
+ * "saltsaltsalt1234" as text bytes.  wz_utf8 is of "zażółć1 gęślą".
+ */
+static const char wz_gen1[] = "pbkdf2:sha256:1000$MukKcSyY5gDYHvWB$"
+    "ac98a2e6a4f221a1f238786f68d3b257fd99cc74fea6feebd6532d809590a87b";
+static const char wz_gen2[] = "pbkdf2:sha256:260000$79Yt4R1l$"
+    "6fa6fb8a074ef008f3d92988f784e957a686b1cf0cc15a6d80165d3191f4b42e";
+static const char wz_pbkdf2[] = "pbkdf2:sha256:1000$saltsaltsalt1234$"
+    "c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64";
+static const char wz_scrypt[] = "scrypt:1024:8:1$saltsaltsalt1234$"
+    "b01445609c49c91f609d0b8c422a36e10e994daba08aa793d6d493bf20804a83"
+    "a49b75906d4ac1d2b98cecf0694631e8386fcd50f71c1b0fee2b4d8096c3d914";
+static const char wz_scrypt_p2[] = "scrypt:16:1:2$zz$"
+    "bab695efcd2a397e448cc225635e2cf7a1f55f59fa2bc3b17ec6e74d6e77a0b2"
+    "47990f1784bac0431ead14ee65914103d7e999c215e02adbcb3f1fc53264f6dc";
+static const char wz_utf8_pbkdf2[] = "pbkdf2:sha256:1$ab$"
+    "58f372b89125ec1bcb2d00bc4ff28818e1cf014d5ce961586e264569d8df70bb";
+static const char wz_utf8_scrypt[] = "scrypt:2:1:1$ab$"
+    "4750317f4b49954178f73023daf21bcc530e8156ef290f88881b174b9dd372b1"
+    "051287708920dccd644bdd0062f33f4c7e62f75a76044cb87bb53850442befd0";
+#define WZ_HEX128 \
+    "b01445609c49c91f609d0b8c422a36e10e994daba08aa793d6d493bf20804a83" \
+    "a49b75906d4ac1d2b98cecf0694631e8386fcd50f71c1b0fee2b4d8096c3d914"
+#define PW_UTF8	"za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87" "1 g\xc4\x99\xc5\x9bl\xc4\x85"
 
 static int
 vf(const char *hash, const char *pw, int *rehash)
@@ -291,6 +321,173 @@ test_malformed(void)
 	    "parse only parses");
 }
 
+static void
+test_werkzeug(void)
+{
+	static const char	*good[] = { wz_gen1, wz_gen2, wz_pbkdf2,
+		wz_scrypt, wz_scrypt_p2, NULL };
+	char			 buf[300];
+	size_t			 i;
+	int			 rh;
+
+	for (i = 0; good[i] != NULL; i++) {
+		rh = 0;
+		T_OK(vf(good[i], PW, &rh) == 1 && rh == 1, "match, rehash: %s",
+		    good[i]);
+		rh = 1;
+		T_OK(vf(good[i], "correct horsE", &rh) == 0 && rh == 0,
+		    "mismatch: %s", good[i]);
+		CHECK(vf(good[i], "", &rh) == 0);
+		CHECK(pwhash_verify(&pp, good[i], PW "x", PWLEN + 1, &rh) == 0);
+		CHECK(pwhash_verify(&pp, good[i], PW "x", PWLEN, &rh) == 1);
+		T_OK(pwhash_usable(&pp, good[i]) == 1, "usable %s", good[i]);
+		/* One hex digit changed: no match. */
+		snprintf(buf, sizeof(buf), "%s", good[i]);
+		buf[strlen(buf) - 1] = buf[strlen(buf) - 1] == '0' ? '1' : '0';
+		CHECK(vf(buf, PW, &rh) == 0);
+		/* Upper-case hex never matched in werkzeug either: refused. */
+		snprintf(buf, sizeof(buf), "%s", good[i]);
+		buf[strlen(buf) - 1] = 'A';
+		T_OK(vf(buf, PW, &rh) == -1, "upper-case hex %s", buf);
+	}
+	/* UTF-8 passwords are hashed as their bytes, as werkzeug does. */
+	rh = 0;
+	T_OK(vf(wz_utf8_pbkdf2, PW_UTF8, &rh) == 1 && rh == 1, "utf-8 pbkdf2");
+	T_OK(vf(wz_utf8_scrypt, PW_UTF8, &rh) == 1 && rh == 1, "utf-8 scrypt");
+	CHECK(vf(wz_utf8_scrypt, "zazolc1 gesla", &rh) == 0);
+	/* The salt is text: a different salt of the same bytes' base64 fails. */
+	CHECK(vf("pbkdf2:sha256:1000$c2FsdHNhbHRzYWx0MTIzNA$"
+	    "c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+	    PW, &rh) == 0);
+}
+
+static void
+test_werkzeug_refused(void)
+{
+	static const char	*bad[] = {
+		/* Without parameters: werkzeug never writes these. */
+		"pbkdf2:sha256$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"scrypt$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		/* Other digests and methods. */
+		"pbkdf2:sha1:1000$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"pbkdf2:sha512:1000$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"sha256$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"plain$$correct horse",
+		"PBKDF2:sha256:1000$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		/* Malformed iterations. */
+		"pbkdf2:sha256:0$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"pbkdf2:sha256:01000$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"pbkdf2:sha256:-1000$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"pbkdf2:sha256:1000:1$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"pbkdf2:sha256:99999999999$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		/* Salt and hex shapes. */
+		"pbkdf2:sha256:1000$$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"pbkdf2:sha256:1000$saltsaltsalt1234$",
+		"pbkdf2:sha256:1000$saltsaltsalt1234",
+		"pbkdf2:sha256:1000$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c6",
+		"pbkdf2:sha256:1000$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c644",
+		"pbkdf2:sha256:1000$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c6g",
+		"pbkdf2:sha256:1000$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64$",
+		"pbkdf2:sha256:1000$salt\tsalt$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"pbkdf2:sha256:1000$"
+		"01234567890123456789012345678901234567890123456789012345678901234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		/* scrypt with a pbkdf2-sized key, and bad N, r, p. */
+		"scrypt:1024:8:1$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"scrypt:1000:8:1$saltsaltsalt1234$" WZ_HEX128,
+		"scrypt:1:8:1$saltsaltsalt1234$" WZ_HEX128,
+		"scrypt:0:8:1$saltsaltsalt1234$" WZ_HEX128,
+		"scrypt:1024:0:1$saltsaltsalt1234$" WZ_HEX128,
+		"scrypt:1024:8:0$saltsaltsalt1234$" WZ_HEX128,
+		"scrypt:1024:8$saltsaltsalt1234$" WZ_HEX128,
+		"scrypt:1024:8:1:1$saltsaltsalt1234$" WZ_HEX128,
+		"scrypt:1024:8:1$saltsaltsalt1234$" WZ_HEX128 "00",
+		NULL,
+	};
+	size_t	 i;
+	int	 rh;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		rh = 1;
+		T_OK(vf(bad[i], PW, &rh) == -1 && rh == 0, "\"%s\"", bad[i]);
+		T_OK(pwhash_usable(&pp, bad[i]) == 0, "not usable \"%s\"",
+		    bad[i]);
+	}
+}
+
+static void
+test_werkzeug_ceiling(void)
+{
+	static const char	*over[] = {
+		/* 1,000,001 iterations. */
+		"pbkdf2:sha256:1000001$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		"pbkdf2:sha256:4294967295$saltsaltsalt1234$"
+		"c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64",
+		/* 128*N*r = 128 MiB over the 64 MiB of max_m_cost. */
+		"scrypt:131072:8:1$saltsaltsalt1234$" WZ_HEX128,
+		/* N*r wrapping 64 bits. */
+		"scrypt:2147483648:4294967295:1$saltsaltsalt1234$" WZ_HEX128,
+		"scrypt:1024:4294967295:1$saltsaltsalt1234$" WZ_HEX128,
+		/* 64 MiB memory (the ceiling) but 5 x 64 MiB of work > 4 x. */
+		"scrypt:65536:8:5$saltsaltsalt1234$" WZ_HEX128,
+		/* p over 16. */
+		"scrypt:2:1:17$saltsaltsalt1234$" WZ_HEX128,
+		NULL,
+	};
+	int64_t	 t0;
+	size_t	 i;
+	int	 rh;
+
+	t0 = mono_ms();
+	for (i = 0; over[i] != NULL; i++) {
+		rh = 1;
+		T_OK(vf(over[i], PW, &rh) == -1 && rh == 0, "over: %s",
+		    over[i]);
+		T_OK(pwhash_usable(&pp, over[i]) == 0, "not usable: %s",
+		    over[i]);
+	}
+	T_OK(mono_ms() - t0 < 100, "refusals took %lld ms",
+	    (long long)(mono_ms() - t0));
+	/* At the ceilings exactly: usable (no hashing done here). */
+	CHECK(pwhash_usable(&pp, "pbkdf2:sha256:1000000$saltsaltsalt1234$"
+	    "c3bfd9f93b4a7b6ef4eb3898aa7b46584a72c32701847460b4b20dfa19270c64"));
+	CHECK(pwhash_usable(&pp, "scrypt:65536:8:4$saltsaltsalt1234$"
+	    WZ_HEX128));
+	CHECK(pwhash_usable(&pp, "scrypt:2:1:16$saltsaltsalt1234$"
+	    WZ_HEX128));
+	/* The other schemes through pwhash_usable. */
+	CHECK(pwhash_usable(&pp, bc_2b) == 1);
+	CHECK(pwhash_usable(&pp, a2id) == 1);
+	CHECK(pwhash_usable(&pp, "$2b$15$L1q5l3Xj3ab5WycpGYP5he8LD/EwRnj8Vl"
+	    "FTlEsYN80YSSUhywSaS") == 0);
+	CHECK(pwhash_usable(&pp, "$argon2id$v=19$m=1024,t=5,p=1$"
+	    "c2FsdHNhbHRzYWx0MTIzNA$HasTmFLTOhYVTzxQbN0M2+z4TY56vDB8T+u6D3kw4+4")
+	    == 0);
+	CHECK(pwhash_usable(&pp, PWHASH_UNUSABLE) == 0);
+	CHECK(pwhash_usable(&pp, "") == 0);
+	CHECK(pwhash_usable(&pp, NULL) == 0);
+	CHECK(pwhash_usable(NULL, a2id) == 0);
+}
+
 int
 main(void)
 {
@@ -298,5 +495,8 @@ main(void)
 	test_ceiling();
 	test_bcrypt();
 	test_malformed();
+	test_werkzeug();
+	test_werkzeug_refused();
+	test_werkzeug_ceiling();
 	return t_done("pwhash");
 }
