@@ -22,12 +22,13 @@ spawn-fcgi sqlite3 curl ca-certificates procps"
 # bats: the integration tests; python3 and its modules: the SMTP sink
 # (aiosmtpd), token forgery and checks (jwt), docs.yaml (yaml), hashes of
 # the systems users are imported from (bcrypt, werkzeug), the metrics
-# format (prometheus-client); wrk: make bench; clang: make fuzz;
-# valgrind: the valgrind pass; systemd: systemd-analyze verify of the
-# installed units (07_install.bats), not to run anything.
+# format (prometheus-client); wrk: make bench; clang and its libFuzzer and
+# sanitizer runtimes (only recommended by clang): make fuzz; valgrind: the
+# valgrind pass; systemd: systemd-analyze verify of the installed units
+# (07_install.bats), not to run anything.
 TEST_PKGS="bats python3 python3-aiosmtpd python3-jwt python3-yaml
-python3-bcrypt python3-werkzeug python3-prometheus-client wrk clang valgrind
-systemd"
+python3-bcrypt python3-werkzeug python3-prometheus-client wrk clang
+libclang-rt-dev valgrind systemd"
 
 # The libraries are Multi-Arch: same, so the :arm64 -dev packages install
 # beside the amd64 ones; qemu-user runs the aarch64 binaries.
