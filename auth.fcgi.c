@@ -33,6 +33,7 @@
 #include "http.h"
 #include "log.h"
 #include "mail.h"
+#include "metrics.h"
 #include "store.h"
 #include "util.h"
 
@@ -541,6 +542,7 @@ reap(struct worker *w, int n, int *retired)
 			(*retired)++;
 			continue;
 		}
+		metrics_worker_restart();
 		if (WIFSIGNALED(status))
 			log_warnx("worker %d killed by signal %d", (int)pid,
 			    WTERMSIG(status));
@@ -777,6 +779,7 @@ main(int argc, char *argv[])
 	}
 	if ((lfd = listen_socket(listen_path)) == -1)
 		return 1;
+	(void)metrics_init(nroutes);
 	if (single) {
 		started_at = now_s();
 		rc = worker_main(lfd);

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "fields.h"
+#include "audit.h"
 #include "handlers.h"
 #include "log.h"
 #include "pwhash.h"
@@ -39,7 +40,7 @@ handle_me_delete(struct req *r, struct resp *out)
 	if (rc < 0)
 		return resp_store_error(out, rc);
 	/* 0: deleted by someone else since auth_check; the outcome stands. */
-	log_info("user %s deleted their account", r->user->id);
+	audit_req(r, AUDIT_ACCOUNT_DELETE, r->user->id, r->user->id, "by=owner");
 	return resp_empty(out, 204);
 }
 
@@ -87,7 +88,7 @@ handle_me_password(struct req *r, struct resp *out)
 		    "deleted");
 		goto done;
 	}
-	log_info("user %s changed their password", r->user->id);
+	audit_req(r, AUDIT_PASSWORD_CHANGE, r->user->id, r->user->id, "by=owner");
 	r->user->token_gen = gen;
 	rc = login_answer(r, out, r->user);
 done:

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "fields.h"
+#include "audit.h"
 #include "handlers.h"
 #include "log.h"
 #include "pwhash.h"
@@ -263,6 +264,12 @@ handle_user_patch(struct req *r, struct resp *out)
 	else {
 		log_info("user %s changed by administrator %s", u->id,
 		    r->user->id);
+		if (p.set_role)
+			audit_req(r, AUDIT_ROLE_CHANGE, r->user->id, u->id,
+			    "role=%s", role_name(p.role));
+		if (p.set_active)
+			audit_req(r, AUDIT_ACTIVITY_CHANGE, r->user->id, u->id,
+			    "active=%s", p.active ? "true" : "false");
 		rc = resp_json(out, 200, user_admin(u));
 	}
 	user_free(u);
@@ -287,8 +294,7 @@ handle_user_delete(struct req *r, struct resp *out)
 		return resp_store_error(out, rc);
 	if (rc == 0)
 		return resp_detail(out, 404, "User not found");
-	log_info("user %s deleted by administrator %s", r->params[0],
-	    r->user->id);
+	audit_req(r, AUDIT_ACCOUNT_DELETE, r->user->id, r->params[0], "by=admin");
 	return resp_empty(out, 204);
 }
 

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "jwt.h"
+#include "keyring.h"
 #include "log.h"
 #include "mail.h"
 #include "pwhash.h"
@@ -97,8 +98,7 @@ auth_check(struct req *r, struct resp *out, enum role min)
 
 	if ((tok = bearer_parse(r->authz)) == NULL)
 		return resp_unauthorized(out, "Could not validate credentials");
-	rc = jwt_verify(tok, strlen(tok), cfg.secret, cfg.secret_len, now_s(),
-	    &r->claims, &payload);
+	rc = keyring_verify(tok, strlen(tok), now_s(), &r->claims, &payload);
 	free_secret(tok);
 	if (rc == -1)
 		return resp_unauthorized(out, "Could not validate credentials");
@@ -137,7 +137,7 @@ token_answer(struct req *r, struct resp *out, const struct user *u,
 	c.iat = now_s();
 	c.exp = c.iat + cfg.access_ttl;
 	c.gen = u->token_gen;
-	access = jwt_sign(&c, cfg.secret, cfg.secret_len);
+	access = keyring_sign(&c, c.iat);
 	o = json_object_new_object();
 	json_object_object_add(o, "access_token",
 	    json_object_new_string(access));

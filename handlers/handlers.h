@@ -136,5 +136,6 @@ int	 handle_users_list(struct req *, struct resp *);
 int	 handle_user_get(struct req *, struct resp *);
 int	 handle_user_patch(struct req *, struct resp *);
 int	 handle_user_delete(struct req *, struct resp *);
+int	 handle_metrics(struct req *, struct resp *);
 
 #endif

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "mail.h"
+#include "metrics.h"
 #include "util.h"
 
 /* GET / → {"status":"ok"}. */
@@ -34,7 +35,24 @@ handle_health_live(struct req *r, struct resp *out)
 	return resp_json(out, 200, o);
 }
 
-/* GET /health/ready: the database and the mail spool. */
+/* The spool's messages by state, or null when a directory cannot be read. */
+static struct json_object *
+spool_counts(void)
+{
+	struct json_object	*o;
+	long			 n[SPOOL__MAX];
+	size_t			 i;
+
+	if (metrics_spool_counts(cfg.spool_dir, n) == -1)
+		return NULL;
+	o = json_object_new_object();
+	for (i = 0; i < SPOOL__MAX; i++)
+		json_object_object_add(o, spool_state_names[i],
+		    json_object_new_int64(n[i]));
+	return o;
+}
+
+/* GET /health/ready: the database, the mail spool and its counts by state. */
 int
 handle_health_ready(struct req *r, struct resp *out)
 {
@@ -53,5 +71,6 @@ handle_health_ready(struct req *r, struct resp *out)
 	json_object_object_add(o, "version",
 	    json_object_new_string(AUTHD_VERSION));
 	json_object_object_add(o, "components", c);
+	json_object_object_add(o, "mail_spool", spool_counts());
 	return resp_json(out, db && spool ? 200 : 503, o);
 }

@@ -9,8 +9,10 @@
 
 #include "config.h"
 #include "fields.h"
+#include "audit.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "pwhash.h"
 #include "util.h"
 #include "validate.h"
@@ -114,6 +116,8 @@ handle_login(struct req *r, struct resp *out)
 	if (id->len == 0 || memchr(id->s, '\0', id->len) != NULL) {
 		(void)password_check(NULL, v[F_PASSWORD].s, v[F_PASSWORD].len,
 		    &rehash);
+		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, NULL,
+		    "reason=unknown_account");
 		rc = incorrect(out);
 		goto done;
 	}
@@ -125,16 +129,27 @@ handle_login(struct req *r, struct resp *out)
 		goto done;
 	}
 	account = account_key(u, phone != NULL ? phone : ident);
-	if ((rc = throttle_login_check(r, out, account)) != 0)
+	if ((rc = throttle_login_check(r, out, account)) != 0) {
+		metrics_count(rc == 429 ? MET_LOGIN_LOCKED : MET_LOGIN_FAILURE);
+		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u ? u->id : NULL,
+		    "reason=%s", rc == 429 ? "locked" : "error");
 		goto done;
+	}
 	ok = password_check(u, v[F_PASSWORD].s, v[F_PASSWORD].len, &rehash);
 	if (!ok || !u->is_active || u->deleted_at != 0) {
+		metrics_count(MET_LOGIN_FAILURE);
+		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u ? u->id : NULL,
+		    "reason=%s", u == NULL ? "unknown_account" : !ok ?
+		    "bad_password" : "inactive");
 		throttle_login_failed(r, account);
 		rc = incorrect(out);
 		goto done;
 	}
 	throttle_login_ok(r, account);
 	if (cfg.require_verified && !u->email_verified) {
+		metrics_count(MET_LOGIN_UNVERIFIED);
+		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u->id,
+		    "reason=unverified");
 		rc = resp_detail(out, 403, "Email not verified");
 		goto done;
 	}
@@ -145,6 +160,15 @@ handle_login(struct req *r, struct resp *out)
 		free_secret(nh);
 	}
 	rc = login_answer(r, out, u);
+	metrics_count(rc == 200 ? MET_LOGIN_SUCCESS : MET_LOGIN_FAILURE);
+	if (rc != 200) {
+		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u->id, "reason=error");
+		goto done;
+	}
+	audit_req(r, AUDIT_LOGIN_SUCCESS, u->id, u->id, "method=password");
+	/* The request line names the user who signed in. */
+	r->user = u;
+	u = NULL;
 done:
 	free(account);
 	free(ident);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fields.h"
+#include "audit.h"
 #include "handlers.h"
 #include "util.h"
 
@@ -25,7 +26,7 @@ handle_logout(struct req *r, struct resp *out)
 {
 	struct fval	 v[F__MAX];
 	unsigned char	 hash[32];
-	char		*tok = NULL;
+	char		*tok = NULL, uid[37];
 	int		 rc;
 
 	if (!body_parse(r, out, 0, 1) || !fields_read(r, fields, F__MAX, v,
@@ -38,10 +39,14 @@ handle_logout(struct req *r, struct resp *out)
 	if (tok != NULL) {
 		token_hash(tok, hash);
 		free_secret(tok);
-		rc = store_session_logout(r->db, hash, v[F_ALL].present &&
-		    v[F_ALL].b);
+		rc = store_session_logout_uid(r->db, hash, v[F_ALL].present &&
+		    v[F_ALL].b, uid);
 		if (rc < 0)
 			return resp_store_error(out, rc);
+		if (rc > 0)
+			audit_req(r, AUDIT_SESSION_END, uid, uid, "reason=%s",
+			    v[F_ALL].present && v[F_ALL].b ? "logout_all" :
+			    "logout");
 	}
 	fvals_free(v, F__MAX);
 	return resp_empty(out, 204);

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "fields.h"
+#include "audit.h"
 #include "handlers.h"
 #include "log.h"
 #include "mail.h"
@@ -205,6 +206,8 @@ handle_reset_password(struct req *r, struct resp *out)
 	else {
 		/* The owner proved the address: the new password works now. */
 		throttle_account_reset(r, uid);
+		audit_req(r, AUDIT_PASSWORD_RESET, NULL, uid,
+		    "via=reset_token");
 		rc = resp_message(out, 200, RESET_MESSAGE);
 	}
 done:

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "fields.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "util.h"
 
 enum { F_REFRESH, F__MAX };
@@ -44,6 +45,12 @@ handle_refresh(struct req *r, struct resp *out)
 		rc = resp_unauthorized(out, "Invalid or expired refresh token");
 	else
 		rc = token_answer(r, out, u, refresh);
+	metrics_count(rc == 200 ? MET_REFRESH_SUCCESS : MET_REFRESH_INVALID);
+	if (rc == 200) {
+		/* The request line names the session's user. */
+		r->user = u;
+		u = NULL;
+	}
 	free_secret(refresh);
 	user_free(u);
 	fvals_free(v, F__MAX);

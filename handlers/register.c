@@ -11,6 +11,7 @@
 #include "fields.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "pwhash.h"
 #include "util.h"
 #include "validate.h"
@@ -152,6 +153,7 @@ handle_register(struct req *r, struct resp *out)
 	}
 	verification_queue(r, u);
 	rc = resp_json(out, 201, user_public(u));
+	metrics_count(MET_REGISTRATION);
 done:
 	free(hash);
 	user_free(u);

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 const struct route routes[] = {
@@ -38,6 +39,8 @@ const struct route routes[] = {
 	{ M_GET,    "/api/v1/users/{id}",			ROLE_MODERATOR,	handle_user_get },
 	{ M_PATCH,  "/api/v1/users/{id}",			ROLE_ADMIN,	handle_user_patch },
 	{ M_DELETE, "/api/v1/users/{id}",			ROLE_ADMIN,	handle_user_delete },
+	/* SPEC §10: Prometheus metrics, for METRICS_ALLOW only */
+	{ M_GET,    "/metrics",					ROLE_NONE,	handle_metrics },
 };
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
 
@@ -177,11 +180,25 @@ route(struct req *r, struct resp *out)
 	return rt->fn(r, out);
 }
 
+/* The index of the route that answered r, nroutes when none did. */
+static size_t
+route_index(const struct req *r)
+{
+	size_t	i;
+
+	for (i = 0; r->route != NULL && i < nroutes; i++)
+		if (routes[i].pattern == r->route &&
+		    routes[i].method == r->method)
+			return i;
+	return nroutes;
+}
+
 void
 router_dispatch(struct req *r, struct resp *out)
 {
 	const char	*o;
 	char		 path[160], ip[64];
+	int64_t		 t0 = metrics_on() ? metrics_now_us() : 0;
 
 	if (r->path == NULL || r->path[0] != '/')
 		resp_detail(out, 404, "Not Found");
@@ -194,6 +211,9 @@ router_dispatch(struct req *r, struct resp *out)
 	/* Every answer depends on Origin once CORS is on: tell caches. */
 	if (cfg.ncors > 0)
 		resp_header(out, "Vary", "Origin");
+	if (t0 != 0)
+		metrics_request(route_index(r), (int)r->method, out->status,
+		    metrics_now_us() - t0);
 	log_escape(r->route ? r->route : r->path, path, sizeof(path));
 	log_escape(r->ip, ip, sizeof(ip));
 	log_info("req=%s ip=%s %s %s status=%d ms=%lld user=%s",

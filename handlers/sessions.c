@@ -4,6 +4,9 @@
  */
 #include <json-c/json.h>
 
+#include <stdio.h>
+
+#include "audit.h"
 #include "handlers.h"
 
 /*
@@ -37,5 +40,7 @@ handle_session_delete(struct req *r, struct resp *out)
 		return resp_store_error(out, rc);
 	if (rc == 0)
 		return resp_detail(out, 404, "Session not found");
+	audit_req(r, AUDIT_SESSION_END, r->user->id, r->user->id,
+	    "reason=revoked");
 	return resp_empty(out, 204);
 }

@@ -24,8 +24,10 @@
 #include <string.h>
 
 #include "config.h"
+#include "audit.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #define B_LOGIN_IP	"login_ip"
@@ -132,6 +134,9 @@ throttle_login_failed(struct req *r, const char *account)
 		log_warnx("throttle: cannot lock an account");
 		return;
 	}
+	metrics_count(MET_LOCKOUT);
+	audit_req(r, AUDIT_LOCKOUT, NULL, strncmp(account, "ident:", 6) != 0 ?
+	    account : NULL, "minutes=%ld", cfg.login_lockout / 60);
 	if (strncmp(account, "ident:", 6) != 0)
 		log_info("user %s locked for %lds after %d failed logins",
 		    account, cfg.login_lockout, n);

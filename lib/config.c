@@ -16,7 +16,9 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "keyring.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 struct config	 cfg;
@@ -320,11 +322,57 @@ load_secret(char *err, size_t errlen)
 		cfg.secret_len = strlen(v);
 		cfg.secret = xmalloc(cfg.secret_len);
 		memcpy(cfg.secret, v, cfg.secret_len);
+		cfg.key_source = KEY_ENV;
 		return 0;
 	}
-	if ((v = env("SECRET_KEY_FILE")) != NULL)
+	if ((v = env("SECRET_KEY_FILE")) != NULL) {
+		cfg.key_source = KEY_FILE;
 		return read_key_file(v, err, errlen, "SECRET_KEY_FILE");
+	}
 	return load_generated_key(err, errlen);
+}
+
+/*
+ * The signing keys (keyring.h): a fixed key, else the key ring once
+ * authctl key rotate made one, else the generated secret.key.
+ */
+static int
+load_keys(char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*ring;
+	int		 exists;
+
+	ring = keyring_path();
+	exists = lstat(ring, &st) == 0;
+	free(ring);
+	if (env("SECRET_KEY") == NULL && env("SECRET_KEY_FILE") == NULL &&
+	    exists)
+		cfg.key_source = KEY_RING;
+	else {
+		cfg.key_source = KEY_GENERATED;
+		if (load_secret(err, errlen) == -1)
+			return -1;
+	}
+	return keyring_load(err, errlen);
+}
+
+/* METRICS_ENABLED and METRICS_ALLOW (default: loopback). */
+static int
+load_metrics(char *err, size_t errlen)
+{
+	const char	*v = env("METRICS_ALLOW");
+
+	if (env_bool("METRICS_ENABLED", 1, &cfg.metrics_enabled, err,
+	    errlen) == -1)
+		return -1;
+	if (metrics_allow_parse(v ? v : "127.0.0.0/8,::1", &cfg.metrics_allow,
+	    &cfg.nmetrics_allow) == -1) {
+		snprintf(err, errlen, "METRICS_ALLOW: must be a comma list of "
+		    "IPv4 or IPv6 addresses or CIDR ranges");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -604,7 +652,9 @@ config_load(int need_secret, char *err, size_t errlen)
 		    "ADMIN_USERNAME and ADMIN_PASSWORD go together");
 		return -1;
 	}
-	if (need_secret && load_secret(err, errlen) == -1)
+	if (load_metrics(err, errlen) == -1)
+		return -1;
+	if (need_secret && load_keys(err, errlen) == -1)
 		return -1;
 	return 0;
 }
@@ -620,6 +670,8 @@ config_free(void)
 	if (cfg.secret != NULL)
 		OPENSSL_cleanse(cfg.secret, cfg.secret_len);
 	free(cfg.secret);
+	keyring_free(cfg.keyring);
+	free(cfg.metrics_allow);
 	free(cfg.algorithm);
 	free(cfg.frontend_url);
 	free(cfg.reset_url);

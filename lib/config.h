@@ -12,6 +12,9 @@
 
 #include "pwhash.h"
 
+struct cidr;
+struct keyring;
+
 struct config {
 	char		*state_dir;		/* AUTH_STATE_DIR */
 	char		*database_path;		/* DATABASE_PATH */
@@ -59,6 +62,13 @@ struct config {
 	int		 smtp_ssl_tls;
 	char		*from_email;
 	char		*from_name;
+
+	/* signing keys and metrics (SPEC §10; keyring.h, metrics.h) */
+	int		 key_source;		/* enum key_source */
+	struct keyring	*keyring;		/* the keys in use */
+	int		 metrics_enabled;	/* METRICS_ENABLED */
+	struct cidr	*metrics_allow;		/* METRICS_ALLOW */
+	size_t		 nmetrics_allow;
 
 	/* first administrator */
 	char		*admin_email;

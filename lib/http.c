@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 #include "validate.h"
 
@@ -157,6 +158,7 @@ resp_store_error(struct resp *o, int rc)
 	struct json_object	*j = json_object_new_object();
 
 	if (rc == STORE_EBUSY) {
+		metrics_count(MET_DB_BUSY);
 		json_object_object_add(j, "detail", json_object_new_string(
 		    "Database error: Resource is locked. Service temporarily "
 		    "unavailable."));

@@ -155,16 +155,32 @@ jwt_int(struct json_object *o, const char *k, int required, int64_t *dst)
 	return 0;
 }
 
+/* A key id we make and accept: 1 to JWT_KID_MAX of [A-Za-z0-9_-]. */
+static int
+jwt_kid_ok(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n > JWT_KID_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!jwt_b64char((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 /*
  * Checks the protected header: alg exactly "HS256", typ (optional) a
- * string "JWT" in any case, and no "crit" since we understand no
- * extension (RFC 7515 4.1.11).
+ * string "JWT" in any case, no "crit" since we understand no extension
+ * (RFC 7515 4.1.11), and a kid that agrees with the key k that verified
+ * the signature (struct jwt_key).
  */
 static int
-jwt_header_ok(struct json_object *h)
+jwt_header_ok(struct json_object *h, const struct jwt_key *k)
 {
 	struct json_object	*v;
 	const char		*s;
+	size_t			 n;
 
 	if (!json_object_object_get_ex(h, "alg", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
@@ -181,7 +197,16 @@ jwt_header_ok(struct json_object *h)
 	}
 	if (json_object_object_get_ex(h, "crit", NULL))
 		return 0;
-	return 1;
+	if (k->kid[0] == '\0')
+		return 1;
+	if (!json_object_object_get_ex(h, "kid", &v))
+		return k->legacy;
+	if (!json_object_is_type(v, json_type_string))
+		return 0;
+	s = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	return jwt_kid_ok(s, n) && n == strlen(k->kid) &&
+	    memcmp(s, k->kid, n) == 0;
 }
 
 /*
@@ -221,12 +246,27 @@ jwt_claims_obj(const struct jwt_claims *c)
 char *
 jwt_sign(const struct jwt_claims *c, const unsigned char *key, size_t keylen)
 {
+	return jwt_sign_kid(c, NULL, key, keylen);
+}
+
+/*
+ * jwt_sign() with the header {"alg":"HS256","typ":"JWT","kid":kid} when
+ * kid is given.  NULL for a kid outside [A-Za-z0-9_-]{1,32}.
+ */
+char *
+jwt_sign_kid(const struct jwt_claims *c, const char *kid,
+    const unsigned char *key, size_t keylen)
+{
 	struct json_object	*o;
 	const char		*js;
 	size_t			 jslen;
 	unsigned char		 mac[JWT_MAC_LEN];
-	char			*h64, *p64, *s64, *input, *tok = NULL;
+	char			*hdr, *h64, *p64, *s64, *input, *tok = NULL;
 
+	if (kid != NULL && *kid != '\0' && !jwt_kid_ok(kid, strlen(kid))) {
+		log_warnx("jwt_sign: bad key id");
+		return NULL;
+	}
 	if (c == NULL || (o = jwt_claims_obj(c)) == NULL) {
 		log_warnx("jwt_sign: json-c failed");
 		return NULL;
@@ -238,7 +278,13 @@ jwt_sign(const struct jwt_claims *c, const unsigned char *key, size_t keylen)
 		log_warnx("jwt_sign: json-c failed");
 		return NULL;
 	}
-	h64 = b64url_encode(jwt_header, sizeof(jwt_header) - 1);
+	if (kid != NULL && *kid != '\0')
+		hdr = xasprintf("{\"alg\":\"HS256\",\"typ\":\"JWT\","
+		    "\"kid\":\"%s\"}", kid);
+	else
+		hdr = xstrdup(jwt_header);
+	h64 = b64url_encode(hdr, strlen(hdr));
+	free(hdr);
 	p64 = b64url_encode(js, jslen);
 	json_object_put(o);
 	input = xasprintf("%s.%s", h64, p64);
@@ -275,14 +321,57 @@ jwt_verify(const char *tok, size_t len, const unsigned char *key,
     size_t keylen, int64_t now, struct jwt_claims *c,
     struct json_object **payload)
 {
+	struct jwt_key	k;
+
+	memset(&k, 0, sizeof(k));
+	k.key = key;
+	k.len = keylen;
+	return jwt_verify_keys(tok, len, &k, 1, now, c, payload);
+}
+
+/*
+ * The index of the key of keys whose HMAC-SHA256 of the first n bytes
+ * of tok, as canonical base64url, equals sig (compared in constant
+ * time), or -1.
+ */
+static int
+jwt_which_key(const char *tok, size_t n, const char *sig, size_t slen,
+    const struct jwt_key *keys, size_t nkeys)
+{
+	unsigned char	 mac[JWT_MAC_LEN];
+	char		*want;
+	size_t		 i;
+	int		 found = -1;
+
+	for (i = 0; i < nkeys && found == -1; i++) {
+		if (jwt_hmac(keys[i].key, keys[i].len, tok, n, mac) == -1)
+			continue;
+		want = b64url_encode(mac, sizeof(mac));
+		if (ct_eq(want, strlen(want), sig, slen))
+			found = (int)i;
+		OPENSSL_cleanse(want, strlen(want));
+		free(want);
+	}
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return found;
+}
+
+/*
+ * jwt_verify() with a key ring: the signature is checked against each
+ * key in turn (the signer first, by the caller's order), and the header
+ * must then agree with the key that matched.
+ */
+int
+jwt_verify_keys(const char *tok, size_t len, const struct jwt_key *keys,
+    size_t nkeys, int64_t now, struct jwt_claims *c,
+    struct json_object **payload)
+{
 	struct json_object	*h = NULL, *p = NULL;
 	struct jwt_claims	 cl;
 	const char		*d1, *d2;
-	unsigned char		 mac[JWT_MAC_LEN];
-	char			*want = NULL;
 	size_t			 hlen, plen, slen;
 	int64_t			 nbf;
-	int			 rc = -1;
+	int			 rc = -1, ki;
 
 	if (tok == NULL || len == 0 || len > JWT_MAX_LEN)
 		return -1;
@@ -304,13 +393,12 @@ jwt_verify(const char *tok, size_t len, const unsigned char *key,
 	 * text, so a signature with non-zero padding bits (another
 	 * spelling of the same bytes) is refused too.
 	 */
-	if (jwt_hmac(key, keylen, tok, hlen + 1 + plen, mac) == -1)
-		goto done;
-	want = b64url_encode(mac, sizeof(mac));
-	if (!ct_eq(want, strlen(want), d2 + 1, slen))
+	if (keys == NULL || (ki = jwt_which_key(tok, hlen + 1 + plen, d2 + 1,
+	    slen, keys, nkeys)) == -1)
 		goto done;
 
-	if ((h = jwt_part_obj(tok, hlen)) == NULL || !jwt_header_ok(h))
+	if ((h = jwt_part_obj(tok, hlen)) == NULL ||
+	    !jwt_header_ok(h, &keys[ki]))
 		goto done;
 	if ((p = jwt_part_obj(d1 + 1, plen)) == NULL)
 		goto done;
@@ -341,11 +429,6 @@ jwt_verify(const char *tok, size_t len, const unsigned char *key,
 	}
 	rc = 0;
 done:
-	OPENSSL_cleanse(mac, sizeof(mac));
-	if (want != NULL) {
-		OPENSSL_cleanse(want, strlen(want));
-		free(want);
-	}
 	json_object_put(h);
 	json_object_put(p);
 	return rc;

@@ -21,11 +21,33 @@ struct jwt_claims {
 	int64_t	 gen;
 };
 
+/* Longest key id (kid) accepted in a header, NUL excluded. */
+#define JWT_KID_MAX	32
+
+/*
+ * One verification key.  kid "" is a key without a name: it takes
+ * tokens with any kid or none (jwt_verify()).  A named key takes tokens
+ * whose header kid equals its kid, and, when legacy is set, tokens
+ * without a kid (made before tokens carried one).
+ */
+struct jwt_key {
+	char			 kid[JWT_KID_MAX + 1];
+	const unsigned char	*key;
+	size_t			 len;
+	int			 legacy;
+};
+
 /*
  * Signs claims as a compact JWT with HMAC-SHA256 and key.
  * Returns the allocated token.
  */
 char	*jwt_sign(const struct jwt_claims *, const unsigned char *key, size_t keylen);
+/*
+ * The same with "kid" in the header (kid NULL or "": none; at most
+ * JWT_KID_MAX characters of [A-Za-z0-9_-], else NULL is returned).
+ */
+char	*jwt_sign_kid(const struct jwt_claims *, const char *kid,
+	    const unsigned char *key, size_t keylen);
 
 /*
  * Verifies a compact JWT: header alg must be "HS256" (typ optional, JWT),
@@ -37,6 +59,15 @@ char	*jwt_sign(const struct jwt_claims *, const unsigned char *key, size_t keyle
  */
 int	 jwt_verify(const char *tok, size_t len, const unsigned char *key,
 	    size_t keylen, int64_t now, struct jwt_claims *c,
+	    struct json_object **payload);
+/*
+ * jwt_verify() against several keys (a key ring): the token is taken
+ * when its signature matches one key (each is tried, so nothing of the
+ * token is parsed before it is authenticated) and its header's kid
+ * agrees with that key (see struct jwt_key).  Same returns.
+ */
+int	 jwt_verify_keys(const char *tok, size_t len, const struct jwt_key *,
+	    size_t nkeys, int64_t now, struct jwt_claims *c,
 	    struct json_object **payload);
 
 #endif

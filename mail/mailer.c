@@ -26,6 +26,7 @@
 #include "config.h"
 #include "log.h"
 #include "mail.h"
+#include "metrics.h"
 #include "paths.h"	/* MAIL_TEMPLATE_FALLBACK */
 #include "util.h"
 
@@ -118,6 +119,8 @@ main(int argc, char *argv[])
 	char			 err[512], *tdir = NULL, *newdir = NULL;
 	int			 ch, dflag = 0, once = 0, ifd = -1, rc = 1;
 	int			 curl_up = 0, nfd, missing = 0;
+	uint64_t		 base_sent = 0, base_failed = 0, base_retried = 0;
+	unsigned long		 written[3] = { 0, 0, 0 };
 
 	while ((ch = getopt(argc, argv, "dhot:")) != -1) {
 		switch (ch) {
@@ -190,6 +193,9 @@ main(int argc, char *argv[])
 	m.tmpls = tmpls;
 	m.stopping = stop_check;
 	m.stop_arg = &st;
+	/* Totals for /metrics go on from the last run's (lib/metrics.h). */
+	(void)metrics_mail_stats_read(cfg.spool_dir, &base_sent, &base_failed,
+	    &base_retried);
 	log_info("started: transport %s, spool %s, templates %s, "
 	    "max attempts %ld, retry scale %g", cfg.mail_transport,
 	    cfg.spool_dir, tdir, cfg.mail_max_attempts,
@@ -200,6 +206,15 @@ main(int argc, char *argv[])
 			ifd = spool_restore(newdir, ifd, &missing);
 		if (!missing)
 			mailer_run(&m);
+		if (m.sent != written[0] || m.failed != written[1] ||
+		    m.retried != written[2]) {
+			written[0] = m.sent;
+			written[1] = m.failed;
+			written[2] = m.retried;
+			(void)metrics_mail_stats_write(cfg.spool_dir,
+			    base_sent + m.sent, base_failed + m.failed,
+			    base_retried + m.retried);
+		}
 		if (stop_check(&st) || once)
 			break;
 		pfd[0].fd = st.fd;

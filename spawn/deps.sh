@@ -25,10 +25,11 @@ spawn-fcgi sqlite3 curl ca-certificates procps"
 # format (prometheus-client); wrk: make bench; clang and its libFuzzer and
 # sanitizer runtimes (only recommended by clang): make fuzz; valgrind: the
 # valgrind pass; systemd: systemd-analyze verify of the installed units
-# (07_install.bats), not to run anything.
+# (07_install.bats), not to run anything; prometheus: a real scrape of
+# /metrics (93_metrics.bats).
 TEST_PKGS="bats python3 python3-aiosmtpd python3-jwt python3-yaml
 python3-bcrypt python3-werkzeug python3-prometheus-client wrk clang
-libclang-rt-dev valgrind systemd"
+libclang-rt-dev valgrind systemd prometheus"
 
 # The libraries are Multi-Arch: same, so the :arm64 -dev packages install
 # beside the amd64 ones; qemu-user runs the aarch64 binaries.

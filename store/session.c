@@ -7,7 +7,9 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 #include "store_int.h"
 
@@ -172,6 +174,9 @@ store_session_rotate(struct store *st, const unsigned char old[32],
 			/* Reuse after the grace window: treat as theft. */
 			log_warnx("refresh token reuse: session %s revoked",
 			    t.sid);
+			metrics_count(MET_REFRESH_REUSE);
+			audit_event(AUDIT_SESSION_END, NULL, t.uid,
+			    "reason=refresh_token_reuse");
 			if ((rc = revoke_session(st, t.sid, now)) < 0)
 				goto fail;
 			if ((rc = tx_commit(st)) < 0)
@@ -238,6 +243,13 @@ out:
 int
 store_session_logout(struct store *st, const unsigned char hash[32], int all)
 {
+	return store_session_logout_uid(st, hash, all, NULL);
+}
+
+int
+store_session_logout_uid(struct store *st, const unsigned char hash[32],
+    int all, char *uid)
+{
 	struct tokrow	 t;
 	int		 rc;
 
@@ -258,6 +270,8 @@ store_session_logout(struct store *st, const unsigned char hash[32], int all)
 		goto fail;
 	if ((rc = tx_commit(st)) < 0)
 		return rc;
+	if (uid != NULL)
+		memcpy(uid, t.uid, sizeof(t.uid));
 	return 1;
 fail:
 	tx_rollback(st);

@@ -156,6 +156,9 @@ int	 store_session_rotate(struct store *, const unsigned char old_hash[32],
  * Returns 1 when a live session was found, 0 when not, <0 error.
  */
 int	 store_session_logout(struct store *, const unsigned char hash[32], int all);
+/* The same; uid (37 bytes, may be NULL) receives the session's user when it returns 1. */
+int	 store_session_logout_uid(struct store *, const unsigned char hash[32],
+	    int all, char *uid);
 /*
  * Revokes every session of a user and increments the token generation.
  * Returns 1, 0 no such user, <0 error.
@@ -300,5 +303,13 @@ int	 store_import_begin(struct store *, struct store_import **);
 int	 store_import_user(struct store_import *, const struct import_user *,
 	    char holder[37]);
 int	 store_import_end(struct store_import *, int commit);
+
+/* --- metrics.c --- */
+
+/*
+ * Accounts by state for /metrics: active (email verified), unverified
+ * (active, email not verified), deactivated, deleted.  1 or <0.
+ */
+int	 store_user_states(struct store *, int64_t counts[4]);
 
 #endif

@@ -17,6 +17,7 @@ enum module {
 	MOD_TOKEN,
 	MOD_THROTTLE,
 	MOD_ADMIN,
+	MOD_METRICS,
 	MOD__MAX
 };
 

@@ -4,7 +4,8 @@
 # DESTDIR=... PREFIX=/usr` writes units and a supervisord configuration for
 # that PREFIX, the installed mailer finds its templates, the compiled-in
 # paths follow a changed PREFIX, a missing library stops the build with its
-# name, and a header change rebuilds exactly the objects that include it.
+# name, a header change rebuilds exactly the objects that include it and a
+# change of compiler flags rebuilds everything.
 # Everything is built in a directory of its own (O=...): the tree's
 # objects are neither used nor touched.
 
@@ -135,6 +136,17 @@ setup_file() {
 	[[ $output != *"-o ${OBJ}handlers/"* ]] || _fail "handlers/ rebuilt: $output"
 	run mk -n O="$OBJ" PREFIX=/usr -W lib/util.h all
 	[[ $output == *"-o ${OBJ}lib/util.o lib/util.c"* ]] || _fail "lib/util.c not rebuilt: $output"
+}
+
+@test "changed compiler flags rebuild every object, the same flags nothing" {
+	local obj=$BATS_TEST_TMPDIR/obj
+	cp -a "$OBJ" "$obj"
+	run mk O="$obj/" PREFIX=/usr CFLAGS="-O1 -g" all
+	[ "$status" -eq 0 ] || _fail "$output"
+	[[ $output == *" lib/jwt.c"* && $output == *" store/user.c"* ]] || _fail "not rebuilt: $output"
+	run mk O="$obj/" PREFIX=/usr CFLAGS="-O1 -g" all
+	[ "$status" -eq 0 ] || _fail "$output"
+	[[ $output != *" -c -o "* ]] || _fail "rebuilt for nothing: $output"
 }
 
 @test "the mailer links none of the service's hashing, token, FastCGI or SQLite code" {

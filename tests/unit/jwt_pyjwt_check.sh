@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 cat > "$tmp/jwtcli.c" <<'EOF'
-/* jwtcli sign KEY NOW | jwtcli verify KEY NOW TOKEN */
+/* jwtcli sign KEY NOW [KID] | jwtcli verify KEY NOW TOKEN */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +43,8 @@ main(int argc, char *argv[])
 		c.iat = now;
 		c.exp = now + 1800;
 		c.gen = 5;
-		if ((tok = jwt_sign(&c, key, strlen(argv[2]))) == NULL)
+		if ((tok = jwt_sign_kid(&c, argc > 4 ? argv[4] : NULL, key,
+		    strlen(argv[2]))) == NULL)
 			return 1;
 		puts(tok);
 		free(tok);
@@ -85,6 +86,16 @@ try:
     raise SystemExit("PyJWT accepted a wrong key")
 except jwt.InvalidSignatureError:
     pass
+EOF
+
+# A token with a key id (key rotation): PyJWT reads it and its kid.
+ktok=$("$tmp/jwtcli" sign "$key" "$now" 0123abcd0123abcd)
+"$PY" - "$key" "$ktok" <<'EOF'
+import sys, jwt
+key, tok = sys.argv[1], sys.argv[2]
+assert jwt.get_unverified_header(tok) == {"alg": "HS256", "typ": "JWT",
+                                          "kid": "0123abcd0123abcd"}
+assert jwt.decode(tok, key, algorithms=["HS256"])["gen"] == 5
 EOF
 
 # PyJWT → C

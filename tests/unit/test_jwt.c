@@ -486,6 +486,72 @@ test_mutate(void)
 	free(tok);
 }
 
+/* Key rings: kid in the header, the key that matches, legacy tokens. */
+static void
+test_kid(void)
+{
+	static const unsigned char k2[] = "a-second-key-of-at-least-32-bytes!!";
+	struct jwt_claims	 c, out;
+	struct jwt_key		 ring[2];
+	struct json_object	*h;
+	unsigned char		*hb;
+	size_t			 hl;
+	char			*tok, *legacy, *bad;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.sub, sizeof(c.sub), "%s", KAT_SUB);
+	snprintf(c.type, sizeof(c.type), "access");
+	c.iat = NOW;
+	c.exp = NOW + 60;
+	c.gen = 1;
+	memset(ring, 0, sizeof(ring));
+	snprintf(ring[0].kid, sizeof(ring[0].kid), "new0000000000001");
+	ring[0].key = k2;
+	ring[0].len = sizeof(k2) - 1;
+	snprintf(ring[1].kid, sizeof(ring[1].kid), "old0000000000001");
+	ring[1].key = key;
+	ring[1].len = KEYLEN;
+	ring[1].legacy = 1;
+
+	tok = jwt_sign_kid(&c, "old0000000000001", key, KEYLEN);
+	CHECK(tok != NULL);
+	if (tok == NULL)
+		return;
+	/* The header carries the kid. */
+	CHECK(b64url_decode(tok, strcspn(tok, "."), &hb, &hl) == 0);
+	h = json_tokener_parse((const char *)hb);
+	T_STREQ(json_object_get_string(json_object_object_get(h, "kid")),
+	    "old0000000000001");
+	json_object_put(h);
+	free(hb);
+	/* An old key's token verifies through the ring, and alone without kid rules. */
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW, &out, NULL) == 0);
+	CHECK(jwt_verify(tok, strlen(tok), key, KEYLEN, NOW, NULL, NULL) == 0);
+	/* Not once the old key has left the ring. */
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 1, NOW, NULL, NULL) == -1);
+	/* A kid that names another key than the one that signed: refused. */
+	snprintf(ring[1].kid, sizeof(ring[1].kid), "other00000000001");
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW, NULL, NULL) == -1);
+	snprintf(ring[1].kid, sizeof(ring[1].kid), "old0000000000001");
+	/* A token without kid: only the legacy key takes it. */
+	legacy = jwt_sign(&c, key, KEYLEN);
+	CHECK(jwt_verify_keys(legacy, strlen(legacy), ring, 2, NOW, NULL,
+	    NULL) == 0);
+	ring[1].legacy = 0;
+	CHECK(jwt_verify_keys(legacy, strlen(legacy), ring, 2, NOW, NULL,
+	    NULL) == -1);
+	free(legacy);
+	legacy = jwt_sign(&c, k2, sizeof(k2) - 1);
+	CHECK(jwt_verify_keys(legacy, strlen(legacy), ring, 2, NOW, NULL,
+	    NULL) == -1);
+	free(legacy);
+	/* Key ids we would never make are not made. */
+	CHECK((bad = jwt_sign_kid(&c, "a\"b", key, KEYLEN)) == NULL);
+	CHECK((bad = jwt_sign_kid(&c, "012345678901234567890123456789012",
+	    key, KEYLEN)) == NULL);
+	free(tok);
+}
+
 int
 main(void)
 {
@@ -495,5 +561,6 @@ main(void)
 	test_claims();
 	test_structure();
 	test_mutate();
+	test_kid();
 	return t_done("jwt");
 }
