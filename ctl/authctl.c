@@ -32,7 +32,7 @@ static const struct cmd {
 	{ "import",	ctl_import,	0, "import users (fastapi PATH, flask-json PATH)" },
 	{ "mail",	ctl_mail,	0, "the mail spool (list, retry, retry-failed, purge-failed)" },
 	{ "backup",	ctl_backup,	0, "a consistent copy of the database (backup PATH)" },
-	{ "key",	ctl_key,	1, "the signing keys (key rotate)" },
+	{ "key",	ctl_key,	1, "the signing keys (key rotate, key list)" },
 	{ "check",	ctl_check,	1, "check the configuration and migrate, as auth.fcgi --check" },
 };
 

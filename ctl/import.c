@@ -30,6 +30,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
+#include "audit.h"
 #include "config.h"
 #include "ctl.h"
 #include "log.h"
@@ -839,9 +840,14 @@ ctl_import(struct ctl *c, int argc, char **argv)
 		return CTL_ERR;
 	}
 	count(&im, n);
-	log_info("import: %s %s%s: %zu created, %zu skipped, %zu conflicting",
-	    im.format, im.path, im.dry_run ? " (dry run)" : "", n[R_CREATED],
-	    n[R_SKIPPED], n[R_CONFLICT]);
+	if (im.dry_run)
+		log_info("import: %s %s (dry run): %zu created, %zu skipped, "
+		    "%zu conflicting", im.format, im.path, n[R_CREATED],
+		    n[R_SKIPPED], n[R_CONFLICT]);
+	else
+		audit_event(AUDIT_IMPORT, "authctl", NULL, "format=%s "
+		    "created=%zu skipped=%zu conflicting=%zu", im.format,
+		    n[R_CREATED], n[R_SKIPPED], n[R_CONFLICT]);
 	if (c->json)
 		report_json(&im);
 	else

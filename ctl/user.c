@@ -5,11 +5,10 @@
  * generation moved on by a password change, a deactivation or a
  * deletion.  USER is an id, an email or a username.
  *
- * Each change the operator makes is one audit line on stderr (see
- * audit() below): the event and the affected account's id, never a
- * secret.
+ * Each change the operator makes is one audit line on stderr
+ * (lib/audit.h, actor "authctl"): the event and the affected account's
+ * id, never a secret.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "config.h"
 #include "ctl.h"
 #include "handlers.h"
@@ -188,27 +188,6 @@ parse(int argc, char **argv, struct opt *opts, size_t nopts,
 	for (; np < maxpos; np++)
 		pos[np] = NULL;
 	return 0;
-}
-
-/*
- * The audit line of a change made by the operator: the event, the actor
- * and the affected account, never a secret.  A stand-in until the
- * service's own audit_*() of lib/ exists; then this becomes a call to it.
- */
-static void
-audit(const char *event, const char *user_id, const char *fmt, ...)
-{
-	va_list	ap;
-	char	extra[256] = "";
-
-	if (fmt != NULL) {
-		extra[0] = ' ';
-		va_start(ap, fmt);
-		vsnprintf(extra + 1, sizeof(extra) - 1, fmt, ap);
-		va_end(ap);
-	}
-	log_info("audit: event=%s actor=authctl user=%s%s", event, user_id,
-	    extra);
 }
 
 /* "active", "inactive" or "deleted". */
@@ -397,7 +376,8 @@ user_add(struct ctl *c, int argc, char **argv)
 		rc = ctl_store_error(r, "creating the user");
 		goto done;
 	}
-	audit("user_created", u->id, "role=%s", role_name(u->role));
+	audit_event(AUDIT_ACCOUNT_CREATE, "authctl", u->id, "role=%s",
+	    role_name(u->role));
 	if (c->json) {
 		j = user_admin(u);
 		if (gen)
@@ -625,7 +605,7 @@ user_set_password(struct ctl *c, int argc, char **argv)
 	 * Here goes the store's "password changed by any route" function
 	 * (voiding the user's reset tokens) once it exists.
 	 */
-	audit("password_set", u->id, NULL);
+	audit_event(AUDIT_PASSWORD_CHANGE, "authctl", u->id, "by=authctl");
 	/* As after a reset: the new password works at once. */
 	if ((r = unlock(c->db, u->id)) < 0) {
 		rc = ctl_store_error(r, "password set, but lifting the "
@@ -655,7 +635,7 @@ done:
 /* Applies a patch and reports it; used by role, activate and deactivate. */
 static int
 patch(struct ctl *c, const char *ref, const struct user_patch *p,
-    const char *event, const char *what)
+    const char *what)
 {
 	struct user	*u = NULL, *nu = NULL;
 	int		 r, rc = CTL_ERR;
@@ -676,10 +656,11 @@ patch(struct ctl *c, const char *ref, const struct user_patch *p,
 		goto done;
 	}
 	if (p->set_role)
-		audit(event, nu->id, "role=%s from=%s", role_name(nu->role),
-		    role_name(u->role));
+		audit_event(AUDIT_ROLE_CHANGE, "authctl", nu->id,
+		    "role=%s from=%s", role_name(nu->role), role_name(u->role));
 	else
-		audit(event, nu->id, NULL);
+		audit_event(AUDIT_ACTIVITY_CHANGE, "authctl", nu->id,
+		    "active=%s", p->active ? "true" : "false");
 	rc = print_user(c, nu, p->set_role ? "role set" : p->active ?
 	    "activated" : "deactivated");
 done:
@@ -702,7 +683,7 @@ user_role(struct ctl *c, int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	p.set_role = 1;
 	p.role = (enum role)role;
-	return patch(c, pos[0], &p, "role_changed", "setting the role");
+	return patch(c, pos[0], &p, "setting the role");
 }
 
 static int
@@ -717,8 +698,7 @@ user_activity(struct ctl *c, int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	p.set_active = 1;
 	p.active = on;
-	return patch(c, pos[0], &p, on ? "account_activated" :
-	    "account_deactivated", on ? "activating the user" :
+	return patch(c, pos[0], &p, on ? "activating the user" :
 	    "deactivating the user");
 }
 
@@ -743,7 +723,7 @@ user_verify(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "authctl: user %s is deleted\n", u->id);
 		goto done;
 	}
-	audit("email_verified", u->id, NULL);
+	audit_event(AUDIT_EMAIL_VERIFY, "authctl", u->id, "by=authctl");
 	if ((r = store_user_by_id(c->db, u->id, &nu)) <= 0) {
 		rc = ctl_store_error(r < 0 ? r : STORE_EDB, "reading the user");
 		goto done;
@@ -771,7 +751,7 @@ user_unlock(struct ctl *c, int argc, char **argv)
 		rc = ctl_store_error(r, "lifting the lockout");
 		goto done;
 	}
-	audit("lockout_cleared", u->id, NULL);
+	audit_event(AUDIT_UNLOCK, "authctl", u->id, "by=authctl");
 	if (c->json) {
 		j = json_object_new_object();
 		json_object_object_add(j, "id", json_object_new_string(u->id));
@@ -813,7 +793,7 @@ user_delete(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "authctl: user %s is already deleted\n", u->id);
 		goto done;
 	}
-	audit("account_deleted", u->id, NULL);
+	audit_event(AUDIT_ACCOUNT_DELETE, "authctl", u->id, "by=authctl");
 	if (c->json) {
 		j = json_object_new_object();
 		json_object_object_add(j, "id", json_object_new_string(u->id));
@@ -912,9 +892,11 @@ user_revoke(struct ctl *c, int argc, char **argv)
 		goto done;
 	}
 	if (pos[1] != NULL)
-		audit("session_revoked", u->id, "session=%s", pos[1]);
+		audit_event(AUDIT_SESSION_END, "authctl", u->id,
+		    "reason=revoked session=%s", pos[1]);
 	else
-		audit("sessions_revoked", u->id, NULL);
+		audit_event(AUDIT_SESSION_END, "authctl", u->id,
+		    "reason=revoked_all");
 	if (c->json) {
 		j = json_object_new_object();
 		json_object_object_add(j, "id", json_object_new_string(u->id));

@@ -21,6 +21,9 @@ static const char *const names[AUDIT__MAX] = {
 	"account_delete",	/* AUDIT_ACCOUNT_DELETE */
 	"import",		/* AUDIT_IMPORT */
 	"key_rotate",		/* AUDIT_KEY_ROTATE */
+	"account_create",	/* AUDIT_ACCOUNT_CREATE */
+	"email_verify",		/* AUDIT_EMAIL_VERIFY */
+	"lockout_clear",	/* AUDIT_UNLOCK */
 };
 
 const char *

@@ -8,7 +8,8 @@
  * Lines go through the logging module (stderr), so they land beside
  * the request lines of the same process; grep "audit event=".  "-"
  * stands for none/unknown (an identifier matching no account is never
- * printed: it may be a mistyped password).  detail is free text of
+ * printed: it may be a mistyped password); authctl acts as "authctl".
+ * detail is free text of
  * key=value words made by the caller from ids and fixed words only.
  */
 #ifndef AUTHD_AUDIT_H
@@ -30,6 +31,9 @@ enum audit_event {
 	AUDIT_ACCOUNT_DELETE,
 	AUDIT_IMPORT,
 	AUDIT_KEY_ROTATE,
+	AUDIT_ACCOUNT_CREATE,
+	AUDIT_EMAIL_VERIFY,
+	AUDIT_UNLOCK,
 	AUDIT__MAX
 };
 

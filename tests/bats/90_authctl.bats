@@ -65,7 +65,7 @@ outj() {
 
 # audit_lines EVENT ID: the audit lines of the last actl for that event and account.
 audit_lines() {
-	grep -c "audit: event=$1 actor=authctl user=$2\( \|$\)" <<<"$err" || true
+	grep -c "audit event=$1 actor=authctl user=$2 " <<<"$err" || true
 }
 
 # validate_role TOKEN [ROLE]: GET validate (with ?role=ROLE).
@@ -148,7 +148,7 @@ for u in json.loads(sys.argv[1])["items"]:
 	(( ${#pw} >= 16 )) || _fail "no generated password in: $out"
 	[[ $err != *"$pw"* ]] || _fail "the password reached stderr"
 	id=$(grep -oE '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}' <<<"$out" | head -1)
-	[[ $(audit_lines user_created "$id") -eq 1 ]] || _fail "audit: $err"
+	[[ $(audit_lines account_create "$id") -eq 1 ]] || _fail "audit: $err"
 
 	login_user "$name@example.com" "$pw"
 	assert_json_eq .user.account_role MODERATOR
@@ -301,7 +301,7 @@ assert names == ["%s%03d" % (sys.argv[1], i) for i in range(450)], names[:3]
 	ACTL_STDIN=changed456 actl user set-password "$USER_EMAIL" --password-stdin
 	ok_or_fail
 	[[ $out != *changed456* && $err != *changed456* ]] || _fail "the password was printed"
-	[[ $(audit_lines password_set "$USER_ID") -eq 1 ]] || _fail "audit: $err"
+	[[ $(audit_lines password_change "$USER_ID") -eq 1 ]] || _fail "audit: $err"
 
 	validate_role "$old_access"
 	assert_status 401
@@ -320,7 +320,7 @@ assert names == ["%s%03d" % (sys.argv[1], i) for i in range(450)], names[:3]
 	ACTL_STDIN=short actl user set-password "$USER_ID" --password-stdin
 	exit_is 1
 	[[ $err == *"Password must be at least 6 characters long"* ]] || _fail "$err"
-	[[ $(audit_lines password_set "$USER_ID") -eq 0 ]] || _fail "audit: $err"
+	[[ $(audit_lines password_change "$USER_ID") -eq 0 ]] || _fail "audit: $err"
 }
 
 @test "user unlock: an account locked out after failed logins logs in at once" {
@@ -338,7 +338,7 @@ assert names == ["%s%03d" % (sys.argv[1], i) for i in range(450)], names[:3]
 	actl user unlock "$USER_NAME"
 	ok_or_fail
 	[[ $out == *"lockout ended"* ]] || _fail "$out"
-	[[ $(audit_lines lockout_cleared "$USER_ID") -eq 1 ]] || _fail "audit: $err"
+	[[ $(audit_lines lockout_clear "$USER_ID") -eq 1 ]] || _fail "audit: $err"
 	login_user "$USER_EMAIL" "$USER_PASSWORD"
 	actl user show "$USER_NAME" --json
 	[[ $(outj .locked_until) == null ]] || _fail "$out"
@@ -353,7 +353,7 @@ assert names == ["%s%03d" % (sys.argv[1], i) for i in range(450)], names[:3]
 	assert_status 403
 	actl user role "$USER_NAME" moderator
 	ok_or_fail
-	[[ $(audit_lines role_changed "$USER_ID") -eq 1 ]] || _fail "audit: $err"
+	[[ $(audit_lines role_change "$USER_ID") -eq 1 ]] || _fail "audit: $err"
 	[[ $err == *"role=MODERATOR from=REGULAR"* ]] || _fail "$err"
 	validate_role "$ACCESS_TOKEN" MODERATOR
 	assert_status 200
@@ -371,7 +371,7 @@ assert names == ["%s%03d" % (sys.argv[1], i) for i in range(450)], names[:3]
 	new_user
 	actl user deactivate "$USER_EMAIL"
 	ok_or_fail
-	[[ $(audit_lines account_deactivated "$USER_ID") -eq 1 ]] || _fail "audit: $err"
+	[[ $(audit_lines activity_change "$USER_ID") -eq 1 ]] || _fail "audit: $err"
 	validate_role "$ACCESS_TOKEN"
 	assert_status 403
 	assert_body_json '{"detail":"User account is deactivated or deleted"}'
@@ -387,7 +387,7 @@ assert names == ["%s%03d" % (sys.argv[1], i) for i in range(450)], names[:3]
 	actl user activate "$USER_EMAIL" --json
 	ok_or_fail
 	[[ $(outj .is_active) == true ]] || _fail "$out"
-	[[ $(audit_lines account_activated "$USER_ID") -eq 1 ]] || _fail "audit: $err"
+	[[ $(audit_lines activity_change "$USER_ID") -eq 1 ]] || _fail "audit: $err"
 	login_user "$USER_EMAIL" "$USER_PASSWORD"
 }
 
@@ -397,7 +397,7 @@ assert names == ["%s%03d" % (sys.argv[1], i) for i in range(450)], names[:3]
 	assert_json_eq .email_verified false
 	actl user verify "$USER_NAME"
 	ok_or_fail
-	[[ $(audit_lines email_verified "$USER_ID") -eq 1 ]] || _fail "audit: $err"
+	[[ $(audit_lines email_verify "$USER_ID") -eq 1 ]] || _fail "audit: $err"
 	api_bearer "$ACCESS_TOKEN" GET /api/v1/users/me
 	assert_json_eq .email_verified true
 }
@@ -406,7 +406,7 @@ assert names == ["%s%03d" % (sys.argv[1], i) for i in range(450)], names[:3]
 	new_user
 	actl user delete "$USER_NAME"
 	ok_or_fail
-	[[ $(audit_lines account_deleted "$USER_ID") -eq 1 ]] || _fail "audit: $err"
+	[[ $(audit_lines account_delete "$USER_ID") -eq 1 ]] || _fail "audit: $err"
 	validate_role "$ACCESS_TOKEN"
 	assert_status 403
 	actl user show "$USER_ID" --json
@@ -441,7 +441,7 @@ assert names == ["%s%03d" % (sys.argv[1], i) for i in range(450)], names[:3]
 	actl user show "$id" --json
 	[[ $(outj .account_role) == ADMIN && $(outj .is_active) == true && $(outj .deleted_at) == null ]] ||
 	    _fail "changed anyway: $out"
-	[[ $(audit_lines role_changed "$id") -eq 0 ]] || _fail "$err"
+	[[ $(audit_lines role_change "$id") -eq 0 ]] || _fail "$err"
 
 	# With a second administrator the first may go.
 	actl user add --email "${name}2@example.com" --username "${name}2" --role ADMIN
@@ -480,7 +480,7 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 	exit_is 1
 	actl user revoke "$USER_NAME" "$s1"
 	ok_or_fail
-	[[ $(audit_lines session_revoked "$USER_ID") -eq 1 && $err == *"session=$s1"* ]] || _fail "audit: $err"
+	[[ $(audit_lines session_end "$USER_ID") -eq 1 && $err == *"session=$s1"* ]] || _fail "audit: $err"
 	api POST /api/v1/auth/refresh "{\"refresh_token\":\"$r1\"}"
 	assert_status 401
 	api POST /api/v1/auth/refresh "{\"refresh_token\":\"$r2\"}"
@@ -491,7 +491,7 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 
 	actl user revoke "$USER_EMAIL"
 	ok_or_fail
-	[[ $(audit_lines sessions_revoked "$USER_ID") -eq 1 ]] || _fail "audit: $err"
+	[[ $(audit_lines session_end "$USER_ID") -eq 1 ]] || _fail "audit: $err"
 	api POST /api/v1/auth/refresh "{\"refresh_token\":\"$r2\"}"
 	assert_status 401
 	validate_role "$a2"
@@ -518,7 +518,7 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 	wait "$holder"
 	exit_is 1
 	[[ $err == *"the database is locked by another process"* ]] || _fail "$err"
-	[[ $(audit_lines role_changed "$USER_ID") -eq 0 ]] || _fail "$err"
+	[[ $(audit_lines role_change "$USER_ID") -eq 0 ]] || _fail "$err"
 	actl user show "$USER_ID" --json
 	ok_or_fail
 	[[ $(outj .account_role) == REGULAR ]] || _fail "changed: $out"

@@ -186,7 +186,7 @@ login_as() {
 	[ "$(json_get .conflicting "$output")" = 6 ]
 	# No password hash in the report; one log line for the import.
 	[[ $output != *'$2b$'* ]]
-	[ "$(ctl_err | grep -c 'import: fastapi .*: 6 created, 1 skipped, 6 conflicting')" = 1 ] || { ctl_err; false; }
+	[ "$(ctl_err | grep -c 'audit event=import actor=authctl user=- ip=- req=- format=fastapi created=6 skipped=1 conflicting=6$')" = 1 ] || { ctl_err; false; }
 	[[ $(ctl_err) != *'$2b$'* ]]
 	run report_rows
 	[ "${lines[0]}" = "1 created -" ]
