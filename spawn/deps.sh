@@ -48,8 +48,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 updated=0
 
-# install PKG...: apt-get install those not installed yet.
-install() {
+# install_missing PKG...: apt-get install those not installed yet.
+install_missing() {
 	missing=""
 	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
@@ -69,17 +69,17 @@ install() {
 
 run_deps() {
 	# shellcheck disable=SC2086
-	install $RUN_PKGS
+	install_missing $RUN_PKGS
 }
 
 test_deps() {
 	run_deps
 	# shellcheck disable=SC2086
-	install $TEST_PKGS
+	install_missing $TEST_PKGS
 	# The OpenAPI test runs a validator from the npm registry: npm may
 	# come from Debian or from elsewhere (nodesource), so look for the
 	# command rather than the package.
-	command -v npm >/dev/null 2>&1 || install nodejs npm
+	command -v npm >/dev/null 2>&1 || install_missing nodejs npm
 	# The browser tests bring their own installer (Chromium).
 	if [ -f tests/browser/install.sh ]; then
 		sh tests/browser/install.sh
@@ -94,7 +94,7 @@ arm64_deps() {
 		updated=0
 	fi
 	# shellcheck disable=SC2086
-	install $ARM64_PKGS
+	install_missing $ARM64_PKGS
 }
 
 cd "$(dirname "$0")/.."
