@@ -4,7 +4,7 @@
 #   make test       install what testing needs, build, run every test
 #   make sanitize   the same suite with ASan + UBSan (built in build-sanitize/)
 #   make fuzz       build and run the libFuzzer targets for a bounded time
-#   make bench      load benchmark through nginx (prints its figures)
+#   make bench      load benchmarks through nginx (prints their figures)
 #   make test-arm64 cross-build for the Pi (aarch64, into build-arm64/) and
 #                   run the unit tests and the bats suite under qemu-user
 #   make install    PREFIX, DESTDIR; never touches a live database
@@ -179,6 +179,14 @@ $(O)handlers/openapi.o: handlers/openapi.inc
 # everything, and make -n shows exactly that.
 $(O)mail/render.o $(O)mail/mailer.o: $(O)gen/paths.h
 
+# The browser pages embedded as C strings (beside their sources, like the
+# .inc files above).
+PAGE_FILES = pages/style.css $(sort $(wildcard pages/templates/*.html))
+pages/pages.inc: $(PAGE_FILES) pages/embed.sh
+	sh pages/embed.sh $(PAGE_FILES) > $@.tmp && mv $@.tmp $@
+
+$(O)handlers/pages.o $(O)handlers/pages_account.o: pages/pages.inc
+
 -include $(wildcard $(O)*.d $(O)*/*.d $(O)*/*/*.d)
 
 # ---------------------------------------------------------------------------
@@ -206,6 +214,7 @@ fuzz: deps-test
 bench: deps-test
 	@$(MAKE) --no-print-directory all
 	./bench/run
+	./bench/cookie
 
 # The Pi: aarch64 binaries and unit tests, run under qemu-user; the bats
 # files of ARM64_BATS against the aarch64 programs (tests/arm64 says why
@@ -231,6 +240,7 @@ install: all
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(SHAREDIR)/migrations/
 	install -m 0644 mail/templates/* $(DESTDIR)$(SHAREDIR)/templates/
 	install -m 0644 nginx/authd.conf nginx/authd-upstream.conf \
+	    nginx/authd-validate.conf nginx/authd-protect.conf \
 	    $(DESTDIR)$(SHAREDIR)/nginx/
 	install -m 0644 spawn/authd.env.example $(DESTDIR)$(SHAREDIR)/
 	install -m 0644 spawn/authd.socket $(DESTDIR)$(SHAREDIR)/spawn/
@@ -252,7 +262,7 @@ clean:
 	rm -f auth.fcgi auth-mailer authctl $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 	find . -name .git -prune -o \( -name '*.o' -o -name '*.d' -o -name '*.a' \) \
 	    -type f -exec rm -f {} +
-	rm -f store/migrations.inc handlers/openapi.inc
+	rm -f store/migrations.inc handlers/openapi.inc pages/pages.inc
 	rm -rf gen build-arm64 build-sanitize tests/fuzz/build
 
 # No built-in rules (test_x is linked from test_x.o, never from test_x.c);

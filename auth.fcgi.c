@@ -223,6 +223,7 @@ req_build(FCGX_Request *rq, struct req *r, struct store *db)
 	r->req_role = param(v, E_ROLE);
 	r->acr_method = param(v, E_ACRM);
 	r->acr_headers = param(v, E_ACRH);
+	req_browser_env(r, rq->envp);
 	read_body(rq, r, v[E_CLEN]);
 }
 
@@ -234,6 +235,8 @@ reason(int status)
 	case 201: return "Created";
 	case 202: return "Accepted";
 	case 204: return "No Content";
+	case 302: return "Found";
+	case 303: return "See Other";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";

@@ -36,9 +36,17 @@ CREATE TABLE sessions (
 	expires_at	INTEGER NOT NULL,		-- of its newest refresh token
 	user_agent	TEXT,
 	ip		TEXT,
-	revoked_at	INTEGER				-- NULL while alive
+	revoked_at	INTEGER,			-- NULL while alive
+	-- 'api': refresh tokens (§4); 'browser': the authd_session cookie
+	-- (§9), whose expires_at is the earlier of the idle and the maximum
+	-- limit, moved on when its last use is written (at most once a minute)
+	kind		TEXT NOT NULL DEFAULT 'api'
+	    CHECK (kind IN ('api', 'browser')),
+	cookie_hash	BLOB				-- SHA-256 of the cookie; browser only
 );
 CREATE INDEX sessions_user ON sessions (user_id, revoked_at);
+CREATE UNIQUE INDEX sessions_cookie ON sessions (cookie_hash)
+    WHERE cookie_hash IS NOT NULL;
 
 -- Refresh tokens: only the SHA-256 of the opaque token is stored.
 CREATE TABLE refresh_tokens (

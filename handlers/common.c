@@ -96,6 +96,9 @@ auth_check(struct req *r, struct resp *out, enum role min)
 	char			*tok;
 	int			 rc;
 
+	/* A Bearer header wins; without one, the cookie where allowed. */
+	if (r->authz == NULL && r->cookie_ok && r->cookie != NULL)
+		return cookie_check(r, out, min);
 	if ((tok = bearer_parse(r->authz)) == NULL)
 		return resp_unauthorized(out, "Could not validate credentials");
 	rc = keyring_verify(tok, strlen(tok), now_s(), &r->claims, &payload);
@@ -159,6 +162,8 @@ login_answer(struct req *r, struct resp *out, const struct user *u)
 	char		*refresh, sid[37];
 	int		 rc;
 
+	if (r->browser)
+		return browser_session_answer(r, out, u);
 	refresh = token_new(hash);
 	rc = store_session_start(r->db, u->id, r->ua, r->ip, hash,
 	    cfg.refresh_ttl, sid);

@@ -61,7 +61,10 @@ int	 auth_check(struct req *, struct resp *, enum role min);
  */
 int	 token_answer(struct req *, struct resp *, const struct user *,
 	    const char *refresh);
-/* Starts a session for u and answers as token_answer(). */
+/*
+ * Starts a session for u and answers as token_answer(); for a page
+ * (r->browser) a browser session instead (browser_session_answer()).
+ */
 int	 login_answer(struct req *, struct resp *, const struct user *);
 /*
  * Does the work of storing a mail token and queueing its mail, with no
@@ -111,6 +114,47 @@ void	 verification_queue(struct req *, const struct user *);
  */
 int	 admin_bootstrap(void);
 
+/* --- browser.c: browser sign-in (SPEC §9) --- */
+
+/*
+ * auth_check() for a request without Authorization whose handler
+ * allows the session cookie (r->cookie_ok): the session of the cookie,
+ * then the account (403), then min role (403).  0 with r->user,
+ * r->token (claims-like) and r->sid set, else the status with the
+ * answer in out (401 for no, an unknown or an expired cookie).
+ */
+int	 cookie_check(struct req *, struct resp *, enum role min);
+/*
+ * Starts a browser session for u and sets its cookie on out; answers
+ * 200 {"message":"Signed in"}.  What login_answer() does when r->browser.
+ */
+int	 browser_session_answer(struct req *, struct resp *, const struct user *);
+/* Ends the request's browser session(s) and clears the cookie on out.  0. */
+int	 browser_session_end(struct req *, struct resp *);
+/*
+ * The CSRF token for the forms of a page (allocated): an HMAC of the
+ * browser's CSRF cookie, which is set on out when the browser has none.
+ */
+char	*csrf_token(const struct req *, struct resp *);
+/* 1 when a form's csrf field matches the browser's CSRF cookie. */
+int	 csrf_ok(const struct req *, const char *form_token);
+/*
+ * 1 when a form POST may come from authd's own origin: Origin when it
+ * is one, else Referer; "Origin: null" without Referer (what browsers
+ * send under Referrer-Policy: no-referrer) passes unless Sec-Fetch-Site
+ * says other than same-origin, leaving the csrf token to decide; neither
+ * Origin nor Referer: 0.  Own origin: PUBLIC_URL's, or scheme://Host.
+ */
+int	 origin_ok(const struct req *);
+/* PUBLIC_URL (never NULL, even before the configuration is loaded). */
+const char *public_url(void);
+/*
+ * 1 when rd may be redirected to after sign-in: an absolute http(s) URL
+ * without user-info, control characters or backslashes, whose host is
+ * authd's own, COOKIE_DOMAIN or a subdomain, or in ALLOWED_REDIRECT_HOSTS.
+ */
+int	 rd_allowed(const struct req *, const char *rd);
+
 /* --- the endpoints --- */
 int	 handle_root(struct req *, struct resp *);
 int	 handle_health_live(struct req *, struct resp *);
@@ -137,5 +181,24 @@ int	 handle_user_get(struct req *, struct resp *);
 int	 handle_user_patch(struct req *, struct resp *);
 int	 handle_user_delete(struct req *, struct resp *);
 int	 handle_metrics(struct req *, struct resp *);
+/* The pages of SPEC §9 (pages.c, pages_account.c). */
+int	 handle_page_login(struct req *, struct resp *);
+int	 handle_page_login_post(struct req *, struct resp *);
+int	 handle_page_logout(struct req *, struct resp *);
+int	 handle_page_register(struct req *, struct resp *);
+int	 handle_page_register_post(struct req *, struct resp *);
+int	 handle_page_forgot(struct req *, struct resp *);
+int	 handle_page_forgot_post(struct req *, struct resp *);
+int	 handle_page_reset(struct req *, struct resp *);
+int	 handle_page_reset_post(struct req *, struct resp *);
+int	 handle_page_verify(struct req *, struct resp *);
+int	 handle_page_verify_post(struct req *, struct resp *);
+int	 handle_page_account(struct req *, struct resp *);
+int	 handle_page_password(struct req *, struct resp *);
+int	 handle_page_session_end(struct req *, struct resp *);
+int	 handle_page_session_end_all(struct req *, struct resp *);
+int	 handle_page_delete(struct req *, struct resp *);
+int	 handle_page_style(struct req *, struct resp *);
+int	 handle_signin_redirect(struct req *, struct resp *);
 
 #endif

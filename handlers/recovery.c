@@ -49,7 +49,8 @@ static const struct field reset_fields[R__MAX] = {
 /*
  * The reset link for tok: RESET_PASSWORD_URL with the token appended as
  * a query parameter (after "&" when the URL already has a query), else
- * the frontend's /auth/reset-password page.  Allocated; it holds the
+ * the /auth/reset-password page under FRONTEND_URL, or PUBLIC_URL
+ * when FRONTEND_URL is unset.  Allocated; it holds the
  * token, so the caller frees it with free_secret().
  */
 static char *
@@ -65,7 +66,8 @@ reset_link(const char *tok)
 		return xasprintf("%s%ctoken=%s", u,
 		    strchr(u, '?') != NULL ? '&' : '?', tok);
 	}
-	u = cfg.frontend_url;
+	/* FRONTEND_URL unset: authd's own page (SPEC §9) under PUBLIC_URL. */
+	u = cfg.frontend_url != NULL ? cfg.frontend_url : public_url();
 	n = strlen(u);
 	while (n > 0 && u[n - 1] == '/')
 		n--;

@@ -114,7 +114,8 @@ precheck(struct req *r, struct resp *out, const char *email,
  * POST /api/v1/auth/register {"email","username","password","phone",
  * "captcha_id","captcha_answer"}.  201 with UserPublic; 409 when the
  * email, username or phone is held; 422 on invalid fields; the captcha
- * and registration limits answer before any write.
+ * and registration limits answer before any write.  403 when
+ * REGISTRATION_ENABLED=false (SPEC §9).
  */
 int
 handle_register(struct req *r, struct resp *out)
@@ -125,6 +126,8 @@ handle_register(struct req *r, struct resp *out)
 	char		*hash = NULL;
 	int		 rc;
 
+	if (!cfg.registration_enabled)
+		return resp_detail(out, 403, "Registration is disabled");
 	if (!body_parse(r, out, 0, 0))
 		return out->status;
 	if (!fields_read(r, cfg.captcha_url ? fields_captcha : fields, F__MAX,

@@ -41,6 +41,25 @@ const struct route routes[] = {
 	{ M_DELETE, "/api/v1/users/{id}",			ROLE_ADMIN,	handle_user_delete },
 	/* SPEC §10: Prometheus metrics, for METRICS_ALLOW only */
 	{ M_GET,    "/metrics",					ROLE_NONE,	handle_metrics },
+	/* Browser sign-in (SPEC §9): pages answer HTML and check their own session. */
+	{ M_GET,    "/auth/login",				ROLE_NONE,	handle_page_login },
+	{ M_POST,   "/auth/login",				ROLE_NONE,	handle_page_login_post },
+	{ M_POST,   "/auth/logout",				ROLE_NONE,	handle_page_logout },
+	{ M_GET,    "/auth/register",				ROLE_NONE,	handle_page_register },
+	{ M_POST,   "/auth/register",				ROLE_NONE,	handle_page_register_post },
+	{ M_GET,    "/auth/forgot-password",			ROLE_NONE,	handle_page_forgot },
+	{ M_POST,   "/auth/forgot-password",			ROLE_NONE,	handle_page_forgot_post },
+	{ M_GET,    "/auth/reset-password",			ROLE_NONE,	handle_page_reset },
+	{ M_POST,   "/auth/reset-password",			ROLE_NONE,	handle_page_reset_post },
+	{ M_GET,    "/auth/verify-email",			ROLE_NONE,	handle_page_verify },
+	{ M_POST,   "/auth/verify-email",			ROLE_NONE,	handle_page_verify_post },
+	{ M_GET,    "/auth/account",				ROLE_NONE,	handle_page_account },
+	{ M_POST,   "/auth/account/password",			ROLE_NONE,	handle_page_password },
+	{ M_POST,   "/auth/account/sessions/end",		ROLE_NONE,	handle_page_session_end },
+	{ M_POST,   "/auth/account/sessions/end-all",		ROLE_NONE,	handle_page_session_end_all },
+	{ M_POST,   "/auth/account/delete",			ROLE_NONE,	handle_page_delete },
+	{ M_GET,    "/auth/style.css",				ROLE_NONE,	handle_page_style },
+	{ M_GET,    "/auth/signin-redirect",			ROLE_NONE,	handle_signin_redirect },
 };
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
 

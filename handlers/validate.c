@@ -34,7 +34,8 @@ demanded_role(struct req *r)
  * Valid token → 200 {"valid":true,"user":UserPublic,"token":{claims}}
  * with X-User-* headers; 401 missing/invalid; 403 deactivated or below
  * the demanded role; 400 unknown role name.  Order: token, account,
- * generation, role.
+ * generation, role.  Without an Authorization header the session cookie
+ * of SPEC §9 is accepted, with the same answers.
  */
 int
 handle_validate(struct req *r, struct resp *out)
@@ -44,6 +45,7 @@ handle_validate(struct req *r, struct resp *out)
 
 	if ((role = demanded_role(r)) < 0)
 		return resp_detail(out, 400, "Unknown role");
+	r->cookie_ok = 1;
 	if ((rc = auth_check(r, out, (enum role)role)) != 0)
 		return rc;
 	o = json_object_new_object();

@@ -47,15 +47,16 @@ static const struct field verify_fields[V__MAX] = {
 
 /*
  * Stores a verify token for u and queues the verification mail with
- * the link <FRONTEND_URL>/auth/verify-email?token=<token>.  Failures are
- * logged.  Returns 0 when the mail was queued, -1 when not.
+ * the link <FRONTEND_URL or PUBLIC_URL>/auth/verify-email?token=<token>.
+ * Failures are logged.  Returns 0 when the mail was queued, -1 when not.
  */
 static int
 verify_mail(const struct req *r, const struct user *u)
 {
 	unsigned char	 hash[32];
 	char		 hours[24], qid[37], *tok, *link = NULL;
-	const char	*kv[7], *f = cfg.frontend_url;
+	const char	*kv[7], *f = cfg.frontend_url != NULL ?
+			    cfg.frontend_url : public_url();
 	size_t		 n;
 	int		 rc = -1, qrc;
 

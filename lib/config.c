@@ -445,6 +445,120 @@ load_cors(char *err, size_t errlen)
 	return rc;
 }
 
+/* A host name: letters, digits, '-' and '.', lower-cased in place. */
+static int
+host_ok(char *h)
+{
+	char	*p;
+
+	if (*h == '\0' || strlen(h) > 253)
+		return 0;
+	for (p = h; *p != '\0'; p++) {
+		*p = (char)tolower((unsigned char)*p);
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return 0;
+	}
+	return h[0] != '.' && h[0] != '-';
+}
+
+/* ALLOWED_REDIRECT_HOSTS: a comma list of host names. */
+static int
+load_redirect_hosts(char *err, size_t errlen)
+{
+	const char	*v = env("ALLOWED_REDIRECT_HOSTS"), *p, *c;
+	char		*h;
+	size_t		 n;
+
+	for (p = v; p != NULL; p = c != NULL ? c + 1 : NULL) {
+		c = strchr(p, ',');
+		n = c != NULL ? (size_t)(c - p) : strlen(p);
+		while (n > 0 && isspace((unsigned char)*p)) {
+			p++;
+			n--;
+		}
+		while (n > 0 && isspace((unsigned char)p[n - 1]))
+			n--;
+		if (n == 0)
+			continue;
+		h = xstrndup(p, n);
+		if (!host_ok(h)) {
+			snprintf(err, errlen, "ALLOWED_REDIRECT_HOSTS: %.60s is "
+			    "not a host name", h);
+			free(h);
+			return -1;
+		}
+		cfg.redirect_hosts = xrealloc(cfg.redirect_hosts,
+		    (cfg.nredirect_hosts + 2) * sizeof(char *));
+		cfg.redirect_hosts[cfg.nredirect_hosts++] = h;
+		cfg.redirect_hosts[cfg.nredirect_hosts] = NULL;
+	}
+	return 0;
+}
+
+/*
+ * The settings of browser sign-in (SPEC §9).  SESSION_IDLE_SECONDS and
+ * SESSION_MAX_SECONDS, when set, win over the minutes and hours: they
+ * let tests see sessions expire without waiting an hour.
+ */
+static int
+load_browser(char *err, size_t errlen)
+{
+	const char	*v;
+	size_t		 n;
+	long		 l;
+
+	cfg.public_url = env_str("PUBLIC_URL", "http://127.0.0.1:8080");
+	n = strlen(cfg.public_url);
+	while (n > 0 && cfg.public_url[n - 1] == '/')
+		cfg.public_url[--n] = '\0';
+	if (!url_ok(cfg.public_url) || strpbrk(cfg.public_url, "\r\n\"<> ")) {
+		snprintf(err, errlen, "PUBLIC_URL: must be an http(s) URL");
+		return -1;
+	}
+	cfg.cookie_name = env_str("SESSION_COOKIE_NAME", "authd_session");
+	if (strspn(cfg.cookie_name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+	    strlen(cfg.cookie_name) || strlen(cfg.cookie_name) > 64) {
+		snprintf(err, errlen, "SESSION_COOKIE_NAME: letters, digits, "
+		    "'_' and '-' only");
+		return -1;
+	}
+	if ((v = env("COOKIE_DOMAIN")) != NULL) {
+		cfg.cookie_domain = xstrdup(v[0] == '.' ? v + 1 : v);
+		if (!host_ok(cfg.cookie_domain)) {
+			snprintf(err, errlen, "COOKIE_DOMAIN: not a host name");
+			return -1;
+		}
+	}
+	cfg.cookie_secure = -1;
+	if ((v = env("COOKIE_SECURE")) != NULL && strcasecmp(v, "auto") != 0 &&
+	    env_bool("COOKIE_SECURE", 0, &cfg.cookie_secure, err, errlen))
+		return -1;
+	if (env_long("SESSION_IDLE_MINUTES", 720, 1, 5256000, &l, err,
+	    errlen) == -1)
+		return -1;
+	cfg.session_idle = (int64_t)l * 60;
+	if (env_long("SESSION_MAX_HOURS", 168, 1, 87600, &l, err, errlen) == -1)
+		return -1;
+	cfg.session_max = (int64_t)l * 3600;
+	if (env("SESSION_IDLE_SECONDS") != NULL) {
+		if (env_long("SESSION_IDLE_SECONDS", 0, 1, 315360000, &l, err,
+		    errlen) == -1)
+			return -1;
+		cfg.session_idle = l;
+	}
+	if (env("SESSION_MAX_SECONDS") != NULL) {
+		if (env_long("SESSION_MAX_SECONDS", 0, 1, 315360000, &l, err,
+		    errlen) == -1)
+			return -1;
+		cfg.session_max = l;
+	}
+	if (env_bool("REGISTRATION_ENABLED", 1, &cfg.registration_enabled, err,
+	    errlen) == -1)
+		return -1;
+	return load_redirect_hosts(err, errlen);
+}
+
 static long
 cpus(void)
 {
@@ -607,6 +721,7 @@ config_load(int need_secret, char *err, size_t errlen)
 	if (env_bool("AUTH_DEBUG", 0, &cfg.debug, err, errlen) ||
 	    load_paths(err, errlen) || load_numbers(err, errlen) ||
 	    load_mail(err, errlen) || load_cors(err, errlen) ||
+	    load_browser(err, errlen) ||
 	    env_bool("REQUIRE_VERIFIED_EMAIL", 0, &cfg.require_verified, err,
 	    errlen))
 		return -1;
@@ -624,11 +739,13 @@ config_load(int need_secret, char *err, size_t errlen)
 		snprintf(err, errlen, "ALGORITHM: only HS256 is supported");
 		return -1;
 	}
-	cfg.frontend_url = env_str("FRONTEND_URL", "http://localhost:3000");
+	/* Unset: mail links lead to the pages of SPEC §9 under PUBLIC_URL. */
+	cfg.frontend_url = env_str("FRONTEND_URL", NULL);
 	cfg.reset_url = env_str("RESET_PASSWORD_URL", NULL);
 	cfg.captcha_url = env_str("CAPTCHA_SERVICE_URL", NULL);
 	cfg.app_name = env_str("APP_NAME", "authd");
-	if (!url_ok(cfg.frontend_url) || strpbrk(cfg.frontend_url, "\r\n")) {
+	if (cfg.frontend_url != NULL && (!url_ok(cfg.frontend_url) ||
+	    strpbrk(cfg.frontend_url, "\r\n"))) {
 		snprintf(err, errlen, "FRONTEND_URL: must be an http(s) URL");
 		return -1;
 	}
@@ -677,6 +794,12 @@ config_free(void)
 	free(cfg.reset_url);
 	free(cfg.captcha_url);
 	free(cfg.app_name);
+	free(cfg.public_url);
+	free(cfg.cookie_name);
+	free(cfg.cookie_domain);
+	for (i = 0; i < cfg.nredirect_hosts; i++)
+		free(cfg.redirect_hosts[i]);
+	free(cfg.redirect_hosts);
 	for (i = 0; i < cfg.ncors; i++)
 		free(cfg.cors_origins[i]);
 	free(cfg.cors_origins);

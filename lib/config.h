@@ -31,6 +31,16 @@ struct config {
 	char		*reset_url;		/* RESET_PASSWORD_URL or NULL */
 	char		*captcha_url;		/* CAPTCHA_SERVICE_URL or NULL */
 	char		*app_name;		/* APP_NAME */
+	/* browser sign-in (SPEC §9) */
+	char		*public_url;		/* PUBLIC_URL, no trailing '/' */
+	char		*cookie_name;		/* SESSION_COOKIE_NAME */
+	char		*cookie_domain;		/* COOKIE_DOMAIN or NULL */
+	int		 cookie_secure;		/* COOKIE_SECURE: 1, 0, -1 auto */
+	int64_t		 session_idle;		/* SESSION_IDLE_MINUTES, seconds */
+	int64_t		 session_max;		/* SESSION_MAX_HOURS, seconds */
+	int		 registration_enabled;	/* REGISTRATION_ENABLED */
+	char		**redirect_hosts;	/* ALLOWED_REDIRECT_HOSTS, NULL-terminated */
+	size_t		 nredirect_hosts;
 
 	/* §6 limits; 0 switches one off */
 	long		 login_max_failures;

@@ -153,6 +153,9 @@ body_parse(struct req *r, struct resp *out, int allow_form, int empty_ok)
 	struct json_object	*j;
 	size_t			 pos;
 
+	/* A page handler (SPEC §9) decoded its form already. */
+	if (r->json != NULL)
+		return 1;
 	if (r->bodylen == 0) {
 		if (empty_ok) {
 			r->json = json_object_new_object();

@@ -55,6 +55,8 @@ struct fval {
  * application/x-www-form-urlencoded, as a form) into r->json.
  * Returns 1, or 0 with a 422 in out.  An empty body is a 422 "missing"
  * for the whole body unless empty_ok (then r->json is an empty object).
+ * When r->json is set already (a page passing on its decoded form to an
+ * API handler), returns 1 and keeps it.
  */
 int	 body_parse(struct req *, struct resp *, int allow_form, int empty_ok);
 

@@ -62,6 +62,11 @@ req_free(struct req *r)
 	free(r->req_role);
 	free(r->acr_method);
 	free(r->acr_headers);
+	free_secret(r->cookie);
+	free(r->referer);
+	free(r->host);
+	free(r->fetch_site);
+	free(r->original_url);
 	free_secret(r->body);
 	free(r->params[0]);
 	free(r->params[1]);

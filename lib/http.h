@@ -61,6 +61,18 @@ struct req {
 	struct json_object *token;	/* the caller's decoded token payload */
 	const char	*route;		/* the matched pattern, for the log */
 	int64_t		 start_ms;
+
+	/* Browser sign-in (SPEC §9), filled by req_browser_env(). */
+	char		*cookie;	/* Cookie header or NULL */
+	char		*referer;	/* Referer or NULL */
+	char		*host;		/* Host or NULL */
+	char		*fetch_site;	/* Sec-Fetch-Site or NULL */
+	char		*original_url;	/* X-Authd-Original-URL (set by nginx) */
+	int		 api_client;	/* Accept names application/json */
+	int		 https;		/* HTTPS=on or X-Forwarded-Proto: https */
+	int		 cookie_ok;	/* auth_check may use the session cookie */
+	int		 browser;	/* logins answer with a browser session */
+	char		 sid[37];	/* the browser session auth_check found */
 };
 
 struct resp_hdr {
@@ -78,6 +90,14 @@ struct resp {
 	size_t		 nhdrs;
 	int		 nostore;	/* Cache-Control: no-store, Pragma: no-cache */
 };
+
+/*
+ * Copies into r what browser sign-in needs from a FastCGI environment
+ * (Cookie, Referer, Host, Sec-Fetch-Site, HTTPS, X-Forwarded-Proto,
+ * Accept, X-Authd-Original-URL), in
+ * one pass; envp is borrowed, everything kept is copied.
+ */
+void	 req_browser_env(struct req *r, char *const *envp);
 
 enum method	 method_parse(const char *);
 const char	*method_name(enum method);

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "mail.h"
+#include "tmpl.h"
 #include "util.h"
 
 #include "paths.h"	/* MAIL_TEMPLATE_FALLBACK, from the Makefile's PREFIX */
@@ -61,73 +62,6 @@ static const char *const known_keys[] = {
 struct mail_tmpls {
 	char	*part[TMPL__MAX][TPART__MAX];
 };
-
-/* A growing output buffer; always NUL-terminated. */
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-/* Grows without realloc(), so no unwiped copy of a link is left behind. */
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	char	*np;
-	size_t	 cap;
-
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 4096 : b->cap;
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		np = xmalloc(cap);
-		if (b->p != NULL) {
-			memcpy(np, b->p, b->len);
-			OPENSSL_cleanse(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_puts(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void __attribute__((format(printf, 2, 3)))
-buf_printf(struct buf *b, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		log_warnx("out of memory");
-		abort();
-	}
-	buf_add(b, s, (size_t)n);
-	free(s);
-}
-
-/* Frees the buffer, wiping it: rendered bodies hold links. */
-static void
-buf_wipe(struct buf *b)
-{
-	if (b->p != NULL) {
-		OPENSSL_cleanse(b->p, b->cap);
-		free(b->p);
-	}
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
 
 static int
 known_key(const char *k, size_t n)
@@ -310,32 +244,6 @@ mail_tmpls_free(struct mail_tmpls *t)
 	free(t);
 }
 
-static void
-html_escape(struct buf *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		default:
-			buf_add(b, s, 1);
-		}
-	}
-}
-
 /*
  * The value of a placeholder: the message's own values first, then what
  * can be derived (app_name from the configuration, email from the
@@ -367,38 +275,40 @@ lookup(const struct mail_msg *m, const struct mail_env *env,
 	return NULL;
 }
 
+/* What lookup() needs, for tmpl_subst(). */
+struct lookup_arg {
+	const struct mail_msg	*m;
+	const struct mail_env	*env;
+	char			 hbuf[32];
+};
+
+static const char *
+lookup_cb(void *arg, const char *key)
+{
+	struct lookup_arg	*a = arg;
+
+	return lookup(a->m, a->env, key, a->hbuf, sizeof(a->hbuf));
+}
+
 /*
- * Replaces every {{key}} of t, HTML-escaping the values when html.
- * Returns 0, or -1 with err when a placeholder has no value.
+ * Replaces every {{key}} of t, HTML-escaping the values when html
+ * (the template code shared with the pages, lib/tmpl.c).  Returns 0, or
+ * -1 with err when a placeholder has no value.
  */
 static int
-substitute(struct buf *b, const char *t, const struct mail_msg *m,
+substitute(struct tbuf *b, const char *t, const struct mail_msg *m,
     const struct mail_env *env, int html, char *err, size_t errlen)
 {
-	const char	*p, *e, *v;
-	char		 key[64], hbuf[32];
-	size_t		 n;
+	struct lookup_arg	 a;
+	char			 key[64];
 
-	while ((p = strstr(t, "{{")) != NULL &&
-	    (e = strstr(p + 2, "}}")) != NULL) {
-		buf_add(b, t, (size_t)(p - t));
-		n = (size_t)(e - p - 2);
-		if (n >= sizeof(key))
-			n = sizeof(key) - 1;
-		memcpy(key, p + 2, n);
-		key[n] = '\0';
-		if ((v = lookup(m, env, key, hbuf, sizeof(hbuf))) == NULL) {
-			snprintf(err, errlen, "template %s: no value for "
-			    "{{%s}}", m->tmpl, key);
-			return -1;
-		}
-		if (html)
-			html_escape(b, v);
-		else
-			buf_puts(b, v);
-		t = e + 2;
+	a.m = m;
+	a.env = env;
+	if (tmpl_subst(b, t, lookup_cb, &a, html, key, sizeof(key)) == -1) {
+		snprintf(err, errlen, "template %s: no value for {{%s}}",
+		    m->tmpl, key);
+		return -1;
 	}
-	buf_puts(b, t);
 	return 0;
 }
 
@@ -408,7 +318,7 @@ substitute(struct buf *b, const char *t, const struct mail_msg *m,
  * trailing white space and a leading dot encoded.
  */
 static void
-qp_encode(struct buf *b, const char *s, size_t len)
+qp_encode(struct tbuf *b, const char *s, size_t len)
 {
 	static const char	 hx[] = "0123456789ABCDEF";
 	const char		*eol;
@@ -437,7 +347,7 @@ qp_encode(struct buf *b, const char *s, size_t len)
 				tl = 3;
 			}
 			if (col + tl > QP_LINE - 1) {
-				buf_puts(b, "=\r\n");
+				tbuf_puts(b, "=\r\n");
 				col = 0;
 				if (tok[0] == '.') {
 					tok[0] = '=';
@@ -446,10 +356,10 @@ qp_encode(struct buf *b, const char *s, size_t len)
 					tl = 3;
 				}
 			}
-			buf_add(b, tok, tl);
+			tbuf_add(b, tok, tl);
 			col += tl;
 		}
-		buf_puts(b, "\r\n");
+		tbuf_puts(b, "\r\n");
 		if (eol == s + len)
 			break;
 		len -= (size_t)(eol - s) + 1;
@@ -471,7 +381,7 @@ printable_ascii(const char *s)
  * never splitting a UTF-8 sequence, folded with CRLF SP between words.
  */
 static void
-encoded_words(struct buf *b, const char *s)
+encoded_words(struct tbuf *b, const char *s)
 {
 	static const char	 b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -485,7 +395,7 @@ encoded_words(struct buf *b, const char *s)
 		n = len < EW_CHUNK ? len : EW_CHUNK;
 		while (n < len && n > 1 && (p[n] & 0xc0) == 0x80)
 			n--;
-		buf_puts(b, first ? "=?UTF-8?B?" : "\r\n =?UTF-8?B?");
+		tbuf_puts(b, first ? "=?UTF-8?B?" : "\r\n =?UTF-8?B?");
 		first = 0;
 		for (i = 0; i < n; i += 3) {
 			v = (uint32_t)p[i] << 16;
@@ -497,9 +407,9 @@ encoded_words(struct buf *b, const char *s)
 			q[1] = b64[v >> 12 & 63];
 			q[2] = i + 1 < n ? b64[v >> 6 & 63] : '=';
 			q[3] = i + 2 < n ? b64[v & 63] : '=';
-			buf_add(b, q, 4);
+			tbuf_add(b, q, 4);
 		}
-		buf_puts(b, "?=");
+		tbuf_puts(b, "?=");
 		p += n;
 		len -= n;
 	}
@@ -507,40 +417,40 @@ encoded_words(struct buf *b, const char *s)
 
 /* An unstructured header (Subject): plain when short ASCII. */
 static void
-hdr_text(struct buf *b, const char *name, const char *v)
+hdr_text(struct tbuf *b, const char *name, const char *v)
 {
-	buf_printf(b, "%s: ", name);
+	tbuf_printf(b, "%s: ", name);
 	if (printable_ascii(v) && strlen(name) + 2 + strlen(v) <= 78 &&
 	    strstr(v, "=?") == NULL)
-		buf_puts(b, v);
+		tbuf_puts(b, v);
 	else
 		encoded_words(b, v);
-	buf_puts(b, "\r\n");
+	tbuf_puts(b, "\r\n");
 }
 
 /* From: with a display name as atom, quoted-string or encoded-words. */
 static void
-hdr_from(struct buf *b, const char *name, const char *addr)
+hdr_from(struct tbuf *b, const char *name, const char *addr)
 {
 	const char	*s;
 
-	buf_puts(b, "From: ");
+	tbuf_puts(b, "From: ");
 	if (name == NULL || *name == '\0') {
-		buf_printf(b, "%s\r\n", addr);
+		tbuf_printf(b, "%s\r\n", addr);
 		return;
 	}
 	if (printable_ascii(name) && strlen(name) <= 60 &&
 	    strstr(name, "=?") == NULL) {
-		buf_puts(b, "\"");
+		tbuf_puts(b, "\"");
 		for (s = name; *s != '\0'; s++) {
 			if (*s == '"' || *s == '\\')
-				buf_puts(b, "\\");
-			buf_add(b, s, 1);
+				tbuf_puts(b, "\\");
+			tbuf_add(b, s, 1);
 		}
-		buf_puts(b, "\"");
+		tbuf_puts(b, "\"");
 	} else
 		encoded_words(b, name);
-	buf_printf(b, " <%s>\r\n", addr);
+	tbuf_printf(b, " <%s>\r\n", addr);
 }
 
 /* The right-hand side of Message-ID: the sender's domain, or "authd". */
@@ -578,7 +488,7 @@ mail_render(const struct mail_tmpls *t, const struct mail_msg *msg,
     const struct mail_env *env, char **out, size_t *outlen, char *err,
     size_t errlen)
 {
-	struct buf	 b = { 0 }, part = { 0 };
+	struct tbuf	 b = { 0 }, part = { 0 };
 	struct tm	 tm;
 	time_t		 date = (time_t)env->date;
 	unsigned char	 rnd[12];
@@ -602,7 +512,7 @@ mail_render(const struct mail_tmpls *t, const struct mail_msg *msg,
 	strftime(ds, sizeof(ds), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 
 	hdr_from(&b, env->from_name, env->from_email);
-	buf_printf(&b, "To: %s\r\n", msg->to);
+	tbuf_printf(&b, "To: %s\r\n", msg->to);
 	if (substitute(&part, t->part[ti][TPART_SUBJECT], msg, env, 0, err,
 	    errlen) == -1)
 		goto done;
@@ -612,39 +522,39 @@ mail_render(const struct mail_tmpls *t, const struct mail_msg *msg,
 		goto done;
 	}
 	hdr_text(&b, "Subject", part.p);
-	buf_printf(&b, "Date: %s\r\n", ds);
-	buf_printf(&b, "Message-ID: <%s@%s>\r\n", msg->id,
+	tbuf_printf(&b, "Date: %s\r\n", ds);
+	tbuf_printf(&b, "Message-ID: <%s@%s>\r\n", msg->id,
 	    msgid_domain(env->from_email));
-	buf_puts(&b, "Auto-Submitted: auto-generated\r\n");
-	buf_puts(&b, "MIME-Version: 1.0\r\n");
-	buf_printf(&b, "Content-Type: multipart/alternative;\r\n"
+	tbuf_puts(&b, "Auto-Submitted: auto-generated\r\n");
+	tbuf_puts(&b, "MIME-Version: 1.0\r\n");
+	tbuf_printf(&b, "Content-Type: multipart/alternative;\r\n"
 	    " boundary=\"%s\"\r\n\r\n", bnd);
 
-	buf_printf(&b, "--%s\r\n", bnd);
-	buf_puts(&b, "Content-Type: text/plain; charset=UTF-8\r\n"
+	tbuf_printf(&b, "--%s\r\n", bnd);
+	tbuf_puts(&b, "Content-Type: text/plain; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-	buf_wipe(&part);
+	tbuf_wipe(&part);
 	if (substitute(&part, t->part[ti][TPART_TEXT], msg, env, 0, err,
 	    errlen) == -1)
 		goto done;
 	qp_encode(&b, part.p, part.len);
 
-	buf_printf(&b, "--%s\r\n", bnd);
-	buf_puts(&b, "Content-Type: text/html; charset=UTF-8\r\n"
+	tbuf_printf(&b, "--%s\r\n", bnd);
+	tbuf_puts(&b, "Content-Type: text/html; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-	buf_wipe(&part);
+	tbuf_wipe(&part);
 	if (substitute(&part, t->part[ti][TPART_HTML], msg, env, 1, err,
 	    errlen) == -1)
 		goto done;
 	qp_encode(&b, part.p, part.len);
-	buf_printf(&b, "--%s--\r\n", bnd);
+	tbuf_printf(&b, "--%s--\r\n", bnd);
 
 	*out = b.p;
 	*outlen = b.len;
 	b.p = NULL;
 	rc = 0;
 done:
-	buf_wipe(&part);
-	buf_wipe(&b);
+	tbuf_wipe(&part);
+	tbuf_wipe(&b);
 	return rc;
 }

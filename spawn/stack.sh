@@ -104,6 +104,8 @@ stack_render_nginx() {
 	    -e "s|@LOG_DIR@|$log|g" \
 	    -e "s|@PORT@|$port|g" \
 	    -e "s|@SNIPPET@|$STACK_REPO/nginx/authd.conf|g" \
+	    -e "s|@VALIDATE_SNIPPET@|$STACK_REPO/nginx/authd-validate.conf|g" \
+	    -e "s|@PROTECT_SNIPPET@|$STACK_REPO/nginx/authd-protect.conf|g" \
 	    "$STACK_REPO/nginx/local.conf.in"
 	} >"$run/nginx.conf"
 	if grep -q '@[A-Z_][A-Z_]*@' "$run/nginx.conf"; then
@@ -376,6 +378,8 @@ stack_start() {
 	# directory is set here; the database, spool and outbox follow it by
 	# the app's defaults unless the environment (or its .env) says more.
 	export AUTH_STATE_DIR=${AUTH_STATE_DIR:-$STACK_DIR/state}
+	# Browser sign-in (SPEC §9): the pages' external address.
+	export PUBLIC_URL=${PUBLIC_URL:-$BASE}
 	export STACK_DB=${DATABASE_PATH:-$AUTH_STATE_DIR/auth.db}
 	# The tree's templates, also for a mailer binary copied elsewhere.
 	export MAIL_TEMPLATE_DIR=${MAIL_TEMPLATE_DIR:-$STACK_REPO/mail/templates}

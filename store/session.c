@@ -48,8 +48,8 @@ static const char *const sql[Q__MAX] = {
 	/* Q_SESSION_USER */
 	"SELECT " USER_COLS " FROM users WHERE id = ?1",
 	/* Q_LIST */
-	"SELECT id, created_at, last_used_at, expires_at, user_agent, ip "
-	"FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL AND "
+	"SELECT id, created_at, last_used_at, expires_at, user_agent, ip, "
+	"kind FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL AND "
 	"expires_at > ?2 ORDER BY created_at DESC, id",
 	/* Q_REVOKE_ONE */
 	"UPDATE sessions SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 "
@@ -309,6 +309,9 @@ store_sessions_list(struct store *st, const char *uid, struct json_object **out)
 			json_object_object_add(o, i == 4 ? "user_agent" : "ip",
 			    v ? json_object_new_string(v) : NULL);
 		}
+		v = (const char *)sqlite3_column_text(s, 6);
+		json_object_object_add(o, "kind", json_object_new_string(v ? v :
+		    "api"));
 		json_object_array_add(a, o);
 	}
 	stmt_done(s);

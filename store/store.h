@@ -170,6 +170,37 @@ int	 store_sessions_list(struct store *, const char *user_id,
 /* Revokes one session of the user: 1, 0 not found (or not theirs), <0. */
 int	 store_session_revoke(struct store *, const char *user_id, const char *sid);
 
+/* --- browser.c: browser sessions of SPEC §9 (the session cookie) --- */
+
+/* A live browser session as its cookie finds it. */
+struct bsession {
+	char		 id[37];
+	int64_t		 created_at;
+	int64_t		 last_used_at;
+	int64_t		 expires_at;	/* the earlier of the idle and max limits */
+};
+
+/*
+ * Starts a browser session for user_id, carried by the cookie whose
+ * SHA-256 is hash; it ends idle seconds after its last use and max
+ * seconds after its start.  Writes the id to sid (37 bytes).  1 or <0.
+ */
+int	 store_browser_start(struct store *, const char *user_id, const char *ua,
+	    const char *ip, const unsigned char hash[32], int64_t idle,
+	    int64_t max, char *sid);
+/*
+ * The live (not revoked, not expired at now) browser session of a
+ * cookie hash and its user (any state), in one indexed read.  1 with
+ * *s filled and the user in *u, 0 none, <0 error.
+ */
+int	 store_browser_find(struct store *, const unsigned char hash[32],
+	    int64_t now, struct bsession *s, struct user **u);
+/* Writes a session's last use and its new end.  1, 0 gone, <0 error. */
+int	 store_browser_touch(struct store *, const char *sid, int64_t now,
+	    int64_t expires);
+/* Ends the session of a cookie hash (sign out).  1, 0 none live, <0 error. */
+int	 store_browser_end(struct store *, const unsigned char hash[32]);
+
 /* --- token.c: single-use mail tokens (reset, verify) --- */
 
 /* Stores a token hash of kind "reset" or "verify" for a user. 1 or <0. */

@@ -18,6 +18,7 @@ enum module {
 	MOD_THROTTLE,
 	MOD_ADMIN,
 	MOD_METRICS,
+	MOD_BROWSER,
 	MOD__MAX
 };
 

@@ -106,7 +106,7 @@ setup_file() {
 
 @test "authd.env.example names every variable the configuration reads" {
 	local names n
-	names=$(grep -ohE '\b(env|env_str|env_bool|NUM|getenv)\("[A-Z][A-Z0-9_]+"' \
+	names=$(grep -ohE '\b(env[a-z_]*|NUM|getenv)\("[A-Z][A-Z0-9_]+"' \
 	    "$HELPERS_REPO"/lib/*.c "$HELPERS_REPO"/mail/*.c |
 	    sed -E 's/.*"(.*)"/\1/' | sort -u | grep -v '^AUTH_ENV_FILE$')
 	[ "$(wc -l <<<"$names")" -ge 40 ] || _fail "too few names found: $names"

@@ -423,7 +423,8 @@ EOF
 	assert_json_match '.[0].created_at' 'Z$'
 	assert_json_match '.[0].last_used_at' 'Z$'
 	assert_json_match '.[0].expires_at' 'Z$'
-	[[ $(json_len '.[0]') == 6 ]] || _fail "six fields expected"
+	assert_json_eq '.[0].kind' api
+	[[ $(json_len '.[0]') == 7 ]] || _fail "seven fields expected"
 }
 
 @test "a refresh updates the session's last use" {

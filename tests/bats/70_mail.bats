@@ -59,7 +59,8 @@ json_file_get() {
 	wait_mails "$USER_EMAIL" verify 1
 	f=$(last_mail "$USER_EMAIL" verify)
 	link=$(mail_link "$f")
-	[[ $link == http://localhost:3000/auth/verify-email\?token=* ]] ||
+	# FRONTEND_URL unset: authd's own page under PUBLIC_URL (SPEC §9).
+	[[ $link == "$PUBLIC_URL/auth/verify-email?token="* ]] ||
 	    _fail "unexpected link $link"
 	mail_text "$f" | grep -q "Hello $USER_NAME," || _fail "no username"
 	mail_text "$f" | grep -q "expires in 48 hours" || _fail "no validity"
