@@ -157,7 +157,8 @@ $(O)tests/unit/test_%: $(O)tests/unit/test_%.o $(CTL_A) $(ARCHIVES)
 
 units: $(UNIT_BINS)
 
-# Measurement programs of bench/ (bench/argon2 builds and runs them).
+# Measurement programs of bench/ (bench/hash_time: one password hash timed
+# with the configured parameters, for bench/run and make test-arm64).
 $(O)bench/%: $(O)bench/%.o $(ARCHIVES)
 	$(CC) $(AUTHD_LDFLAGS) $(LDFLAGS) -o $@ $< $(call group,$(ARCHIVES)) $(LIBS_UNITS)
 
@@ -212,7 +213,7 @@ fuzz: deps-test
 	./tests/fuzz/run $(FUZZ_SECONDS)
 
 bench: deps-test
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all bench/hash_time
 	./bench/run
 	./bench/cookie
 
@@ -243,7 +244,7 @@ install: all
 	    nginx/authd-validate.conf nginx/authd-protect.conf \
 	    $(DESTDIR)$(SHAREDIR)/nginx/
 	install -m 0644 spawn/authd.env.example $(DESTDIR)$(SHAREDIR)/
-	install -m 0644 spawn/authd.socket $(DESTDIR)$(SHAREDIR)/spawn/
+	install -m 0644 spawn/*.socket $(DESTDIR)$(SHAREDIR)/spawn/
 	for t in $(SPAWN_TEMPLATES); do \
 	    out=$(DESTDIR)$(SHAREDIR)/spawn/$$(basename $$t .in); \
 	    $(SUBST) $$t > $$out.tmp && chmod 0644 $$out.tmp && \
@@ -262,7 +263,8 @@ clean:
 	rm -f auth.fcgi auth-mailer authctl $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 	find . -name .git -prune -o \( -name '*.o' -o -name '*.d' -o -name '*.a' \) \
 	    -type f -exec rm -f {} +
-	rm -f store/migrations.inc handlers/openapi.inc pages/pages.inc
+	rm -f store/migrations.inc handlers/openapi.inc pages/pages.inc \
+	    bench/hash_time
 	rm -rf gen build-arm64 build-sanitize tests/fuzz/build
 
 # No built-in rules (test_x is linked from test_x.o, never from test_x.c);
