@@ -265,7 +265,7 @@ clean:
 	    -type f -exec rm -f {} +
 	rm -f store/migrations.inc handlers/openapi.inc pages/pages.inc \
 	    bench/hash_time
-	rm -rf gen build-arm64 build-sanitize tests/fuzz/build
+	rm -rf gen build-arm64 build-sanitize tests/fuzz/build tests/unit/.counts
 
 # No built-in rules (test_x is linked from test_x.o, never from test_x.c);
 # intermediate objects are kept.
