@@ -27,7 +27,7 @@ handle_refresh(struct req *r, struct resp *out)
 	struct fval	 v[F__MAX];
 	struct user	*u = NULL;
 	unsigned char	 old[32], new[32];
-	char		*tok, *refresh = NULL, sid[37];
+	char		*tok, *refresh = NULL, sid[37] = "";
 	int		 rc;
 
 	if (!body_parse(r, out, 0, 0) || !fields_read(r, fields, F__MAX, v,
