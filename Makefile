@@ -20,7 +20,7 @@ WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
 	   -Wformat=2 -Wundef -Wwrite-strings -Wvla
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-	   $(WARN) -Ilib -Istore -Ihandlers -Imail -I.
+	   $(WARN) -Ilib -Istore -Ihandlers -Imail -Iserver -I.
 LDFLAGS	?=
 ifeq ($(SANITIZE),1)
 CFLAGS	:= $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 \
@@ -36,6 +36,9 @@ LDLIBS	 = $(PKG_LIBS)
 LIB_SRCS   = $(wildcard lib/*.c)
 STORE_SRCS = $(wildcard store/*.c)
 HANDLER_SRCS = $(wildcard handlers/*.c)
+# The master, the worker loop and the FastCGI adapter of auth.fcgi.
+SERVER_SRCS = $(wildcard server/*.c)
+SERVER_OBJS = $(SERVER_SRCS:.c=.o)
 MAIL_SPOOL_SRCS = mail/spool.c
 MAILER_SRCS = $(filter-out $(MAIL_SPOOL_SRCS),$(wildcard mail/*.c))
 MIGRATIONS = $(sort $(wildcard store/migrations/*.sql))
@@ -52,8 +55,8 @@ UNIT_BINS = $(UNIT_SRCS:.c=)
 
 all: auth.fcgi auth-mailer authctl
 
-auth.fcgi: auth.fcgi.o $(CORE_OBJS)
-	$(CC) $(LDFLAGS) -o $@ auth.fcgi.o $(CORE_OBJS) $(LDLIBS)
+auth.fcgi: auth.fcgi.o $(SERVER_OBJS) $(CORE_OBJS)
+	$(CC) $(LDFLAGS) -o $@ auth.fcgi.o $(SERVER_OBJS) $(CORE_OBJS) $(LDLIBS)
 
 authctl: $(CTL_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(LDLIBS)
@@ -79,13 +82,14 @@ handlers/pages.o handlers/pages_account.o: pages/pages.inc
 
 mail/render.o: CFLAGS += -DMAIL_TEMPLATE_FALLBACK=\"$(SHAREDIR)/templates\"
 
-%.o: %.c $(wildcard lib/*.h store/*.h handlers/*.h mail/*.h ctl/*.h)
+%.o: %.c $(wildcard lib/*.h store/*.h handlers/*.h mail/*.h ctl/*.h server/*.h)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-# Unit tests link everything but the entry point and the mailer's main.
+# Unit tests link everything but the entry points, the mailer's main and
+# the process code (master, worker loop); the FastCGI adapter is in.
 tests/unit/test_%: tests/unit/test_%.c tests/unit/t.h $(CORE_OBJS) \
-    $(filter-out mail/mailer.o,$(MAILER_SRCS:.c=.o))
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) \
+    server/fcgi.o $(filter-out mail/mailer.o,$(MAILER_SRCS:.c=.o))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) server/fcgi.o \
 	    $(filter-out mail/mailer.o,$(MAILER_SRCS:.c=.o)) $(LDLIBS)
 
 # authctl's shared helpers are tested without its main().
@@ -114,9 +118,13 @@ sanitize: deps
 fuzz: deps
 	./tests/fuzz/run $(FUZZ_SECONDS)
 
-bench: deps all
+bench: deps all bench/hash_time
 	./bench/run
 	./bench/cookie
+
+# One password hash timed with the configured parameters (bench/run).
+bench/hash_time: bench/hash_time.c $(CORE_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) $(LDLIBS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) \
@@ -129,7 +137,7 @@ install: all
 	install -m 0644 nginx/authd.conf nginx/authd-upstream.conf \
 	    nginx/authd-validate.conf nginx/authd-protect.conf \
 	    $(DESTDIR)$(SHAREDIR)/nginx/
-	install -m 0644 spawn/supervisord.conf spawn/*.service spawn/authd.socket \
+	install -m 0644 spawn/supervisord.conf spawn/*.service spawn/*.socket \
 	    $(DESTDIR)$(SHAREDIR)/spawn/
 	install -m 0755 spawn/authd-spawn $(DESTDIR)$(BINDIR)/
 
@@ -140,7 +148,8 @@ uninstall:
 
 clean:
 	rm -f auth.fcgi auth-mailer authctl *.o lib/*.o store/*.o handlers/*.o \
-	    mail/*.o ctl/*.o store/migrations.inc handlers/openapi.inc pages/pages.inc $(UNIT_BINS)
+	    server/*.o mail/*.o ctl/*.o store/migrations.inc handlers/openapi.inc pages/pages.inc $(UNIT_BINS) \
+	    bench/hash_time
 	rm -rf tests/fuzz/build
 
 .PHONY: all units deps run test sanitize fuzz bench install uninstall clean

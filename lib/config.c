@@ -599,6 +599,11 @@ load_numbers(char *err, size_t errlen)
 	NUM("RESET_MAX_PER_ACCOUNT_PER_HOUR", 3, 0, 1000000,
 	    cfg.reset_max_account_hour);
 	NUM("AUTH_WORKERS", cpus(), 1, 256, cfg.workers);
+	NUM("AUTH_HASH_WORKERS", cpus() / 2 > 1 ? cpus() / 2 : 1, 1, 256,
+	    cfg.hash_workers);
+	NUM("AUTH_HASH_NICE", 10, 0, 19, cfg.hash_nice);
+	NUM("HASH_QUEUE_TIMEOUT_MS", 5000, 0, 600000,
+	    cfg.hash_queue_timeout_ms);
 	NUM("SQLITE_BUSY_TIMEOUT_MS", 5000, 0, 600000, cfg.busy_timeout_ms);
 	NUM("ARGON2_T_COST", 5, 1, 100, cfg.pw.t_cost);
 	NUM("ARGON2_M_COST_KIB", 19456, 8, 4194304, cfg.pw.m_cost);

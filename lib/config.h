@@ -52,6 +52,9 @@ struct config {
 
 	int		 require_verified;
 	int		 workers;
+	int		 hash_workers;		/* AUTH_HASH_WORKERS */
+	int		 hash_nice;		/* AUTH_HASH_NICE */
+	int		 hash_queue_timeout_ms;	/* HASH_QUEUE_TIMEOUT_MS; 0 = none */
 	int		 sync_full;		/* SQLITE_SYNCHRONOUS=FULL */
 	int		 busy_timeout_ms;	/* SQLITE_BUSY_TIMEOUT_MS */
 	char		**cors_origins;		/* NULL-terminated */

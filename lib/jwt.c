@@ -9,6 +9,7 @@
  * reaches the JSON parser.  The header must still say alg "HS256" so
  * that a token made for another algorithm is never taken for ours.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include "jwt.h"
 #include "log.h"
@@ -30,6 +32,53 @@
 static const char jwt_header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
 
 /*
+ * The HMAC of the last key used, kept keyed: OpenSSL 3's one-shot HMAC()
+ * fetches the algorithm and sets the key up anew on every call, which
+ * was a fifth of a worker's time per token check.  A context made once
+ * and re-initialised with the key it holds skips both.  The key is
+ * compared by value (a reloaded configuration may reuse the address).
+ */
+static EVP_MAC		*jwt_mac;
+static EVP_MAC_CTX	*jwt_mac_ctx;
+static unsigned char	*jwt_mac_key;
+static size_t		 jwt_mac_keylen;
+
+static EVP_MAC_CTX *
+jwt_mac_for(const unsigned char *key, size_t keylen)
+{
+	OSSL_PARAM	 params[2];
+
+	if (jwt_mac_ctx != NULL && keylen == jwt_mac_keylen &&
+	    memcmp(key, jwt_mac_key, keylen) == 0)
+		return EVP_MAC_init(jwt_mac_ctx, NULL, 0, NULL) ? jwt_mac_ctx :
+		    NULL;
+	EVP_MAC_CTX_free(jwt_mac_ctx);
+	jwt_mac_ctx = NULL;
+	if (jwt_mac_key != NULL) {
+		OPENSSL_cleanse(jwt_mac_key, jwt_mac_keylen);
+		free(jwt_mac_key);
+		jwt_mac_key = NULL;
+	}
+	if (jwt_mac == NULL &&
+	    (jwt_mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return NULL;
+	if ((jwt_mac_ctx = EVP_MAC_CTX_new(jwt_mac)) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string("digest",
+	    (char *)(uintptr_t)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_init(jwt_mac_ctx, key, keylen, params)) {
+		EVP_MAC_CTX_free(jwt_mac_ctx);
+		jwt_mac_ctx = NULL;
+		return NULL;
+	}
+	jwt_mac_key = xmalloc(keylen);
+	memcpy(jwt_mac_key, key, keylen);
+	jwt_mac_keylen = keylen;
+	return jwt_mac_ctx;
+}
+
+/*
  * HMAC-SHA256 of data with key into mac.  OpenSSL treats a NULL key as
  * "no key given", so an empty key is passed as a real empty buffer.
  * Returns 0, or -1 when OpenSSL fails or the key is empty or too long.
@@ -38,12 +87,15 @@ static int
 jwt_hmac(const unsigned char *key, size_t keylen, const void *data,
     size_t n, unsigned char mac[JWT_MAC_LEN])
 {
-	unsigned int	 maclen = 0;
+	EVP_MAC_CTX	*ctx;
+	size_t		 maclen = 0;
 
 	if (key == NULL || keylen == 0 || keylen > 65536)
 		return -1;
-	if (HMAC(EVP_sha256(), key, (int)keylen, data, n, mac,
-	    &maclen) == NULL || maclen != JWT_MAC_LEN)
+	if ((ctx = jwt_mac_for(key, keylen)) == NULL ||
+	    !EVP_MAC_update(ctx, data, n) ||
+	    !EVP_MAC_final(ctx, mac, &maclen, JWT_MAC_LEN) ||
+	    maclen != JWT_MAC_LEN)
 		return -1;
 	return 0;
 }

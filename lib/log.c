@@ -13,6 +13,33 @@
 static const char	*log_name = "authd";
 static int		 log_debug_on;
 static pid_t		 log_pid;	/* getpid() is a system call each time */
+static int		 log_buffered;
+static char		 log_buf[16384];
+static size_t		 log_len;
+
+void
+log_buffer(int on)
+{
+	log_flush();
+	log_buffered = on;
+}
+
+void
+log_flush(void)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	while (off < log_len) {
+		if ((n = write(STDERR_FILENO, log_buf + off, log_len - off)) > 0)
+			off += (size_t)n;
+		else if (n == -1 && errno == EINTR)
+			continue;
+		else
+			break;
+	}
+	log_len = 0;
+}
 
 void
 log_init(const char *name, int debug)
@@ -30,6 +57,7 @@ vlog(const char *level, const char *fmt, va_list ap, const char *err)
 	char		 line[2048];
 	struct tm	 tm;
 	time_t		 t = time(NULL);
+	size_t		 len;
 	int		 n;
 
 	if (t != ts_at) {
@@ -46,6 +74,16 @@ vlog(const char *level, const char *fmt, va_list ap, const char *err)
 		n = (int)strlen(line);
 		snprintf(line + n, sizeof(line) - (size_t)n, ": %s", err);
 	}
+	len = strlen(line);
+	if (log_buffered && level[0] != 'w') {
+		if (log_len + len + 1 > sizeof(log_buf))
+			log_flush();
+		memcpy(log_buf + log_len, line, len);
+		log_buf[log_len + len] = '\n';
+		log_len += len + 1;
+		return;
+	}
+	log_flush();
 	fprintf(stderr, "%s\n", line);
 }
 

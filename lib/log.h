@@ -16,6 +16,14 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Buffering of info and debug lines (a worker turns it on and flushes
+ * before it waits for work: one write per round of requests instead of
+ * one per request).  Warnings flush what is buffered and are written at
+ * once, so they are never lost or reordered.
+ */
+void	log_buffer(int on);
+void	log_flush(void);
 /* Copies s into buf (size n), escaping non-printable bytes as \xNN and truncating. */
 void	log_escape(const char *s, char *buf, size_t n);
 

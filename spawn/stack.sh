@@ -23,8 +23,11 @@
 #                      for the sink (e.g. "--auth user:pw")
 #   STACK_CAPTCHA      1: run tests/captcha_stub.py, set CAPTCHA_SERVICE_URL
 #   STACK_SPAWN_MODE   master (default: auth.fcgi supervises AUTH_WORKERS
-#                      workers) or single (spawn-fcgi -F AUTH_WORKERS of
-#                      auth.fcgi --single)
+#                      fast and AUTH_HASH_WORKERS hashing workers on two
+#                      sockets) or single (spawn-fcgi -F AUTH_WORKERS of
+#                      auth.fcgi --single on the fast socket, and -F
+#                      AUTH_HASH_WORKERS (default 1) of auth.fcgi --single
+#                      --class hash on the hashing one)
 #   STACK_AUTHD_PREFIX command words put before auth.fcgi (e.g. "valgrind
 #                      --leak-check=full")
 #   STACK_APP_CWD      working directory of auth.fcgi and auth-mailer
@@ -34,7 +37,7 @@
 #   and every variable of SPEC §7, passed through to the app unchanged.
 #
 # Outputs (exported): BASE, STACK_PORT, STACK_RUN_DIR, STACK_LOG_DIR,
-# STACK_SOCKET, STACK_DB, STACK_AUTH_LOG, STACK_MAILER_LOG,
+# STACK_SOCKET, STACK_HASH_SOCKET, STACK_DB, STACK_AUTH_LOG, STACK_MAILER_LOG,
 # STACK_NGINX_ERROR_LOG, STACK_NGINX_ACCESS_LOG, STACK_AUTH_PID,
 # STACK_NGINX_PID, STACK_MAILER_PID, STACK_SMTP_PID, STACK_SMTP_PORT,
 # STACK_MAIL_DIR, STACK_SMTP_FAIL_FILE, STACK_CAPTCHA_PID, STACK_CAPTCHA_PORT, STACK_CAPTCHA_LOG,
@@ -71,13 +74,13 @@ stack_check_path() {
 	esac
 }
 
-# stack_render_nginx RUN_DIR LOG_DIR PORT SOCKET
+# stack_render_nginx RUN_DIR LOG_DIR PORT SOCKET HASH_SOCKET
 # Write RUN_DIR/nginx.conf from nginx/local.conf.in and
 # RUN_DIR/authd-upstream.conf from nginx/authd-upstream.conf with the
-# socket path replaced; create nginx's temporary directories.
+# socket paths replaced; create nginx's temporary directories.
 stack_render_nginx() {
-	local run=$1 log=$2 port=$3 sock=$4 user_directive='' p
-	for p in "$run" "$log" "$sock" "$STACK_REPO"; do
+	local run=$1 log=$2 port=$3 sock=$4 hsock=$5 user_directive='' p
+	for p in "$run" "$log" "$sock" "$hsock" "$STACK_REPO"; do
 		stack_check_path "$p" || return 1
 	done
 	mkdir -p "$run"/nginx-tmp/{body,fastcgi,proxy,scgi,uwsgi} "$log"
@@ -85,9 +88,11 @@ stack_render_nginx() {
 		user_directive="user $(id -un) $(id -gn);"
 	fi
 	sed -e "s|unix:/run/authd/authd.sock|unix:$sock|" \
+	    -e "s|unix:/run/authd/authd-hash.sock|unix:$hsock|" \
 	    "$STACK_REPO/nginx/authd-upstream.conf" >"$run/authd-upstream.conf"
-	if ! grep -q "unix:$sock;" "$run/authd-upstream.conf"; then
-		stack_log "nginx/authd-upstream.conf: socket line not found"
+	if ! grep -q "unix:$sock;" "$run/authd-upstream.conf" ||
+	   ! grep -q "unix:$hsock;" "$run/authd-upstream.conf"; then
+		stack_log "nginx/authd-upstream.conf: socket lines not found"
 		return 1
 	fi
 	# The template's top comment (which names the placeholders) is
@@ -263,13 +268,24 @@ stack_start_authd() {
 	if [[ -n ${STACK_AUTHD_PREFIX:-} ]]; then
 		read -r -a prefix <<<"$STACK_AUTHD_PREFIX"
 	fi
-	rm -f "$STACK_SOCKET"
+	rm -f "$STACK_SOCKET" "$STACK_HASH_SOCKET"
 	case ${STACK_SPAWN_MODE:-master} in
 	master)
-		cmd=(spawn-fcgi -n -s "$STACK_SOCKET" -M 0660 --
-		    "${prefix[@]}" "$AUTHD_BIN") ;;
+		# Two nested spawn-fcgi -n, as spawn/authd-spawn does: the
+		# outer one binds the hashing socket, sh moves it to fd 3, the
+		# inner one binds the fast socket on fd 0 and execs auth.fcgi
+		# (one pid all along: the master).
+		cmd=(spawn-fcgi -n -s "$STACK_HASH_SOCKET" -M 0660 --
+		    /bin/sh -c 'exec 3<&0 && exec "$@"' sh
+		    spawn-fcgi -n -s "$STACK_SOCKET" -M 0660 --
+		    "${prefix[@]}" "$AUTHD_BIN" --hash-fd 3) ;;
 	single)
 		# spawn-fcgi forks the workers and exits; -P lists their pids.
+		# The hashing workers first (their pids in another file).
+		stack_launch authd-hash "$STACK_AUTH_LOG" env -C "$STACK_APP_CWD" \
+		    spawn-fcgi -s "$STACK_HASH_SOCKET" -M 0660 \
+		    -F "${AUTH_HASH_WORKERS:-1}" -P "$STACK_RUN_DIR/authd-single-hash.pids" -- \
+		    "${prefix[@]}" "$AUTHD_BIN" --single --class hash
 		cmd=(spawn-fcgi -s "$STACK_SOCKET" -M 0660
 		    -F "${AUTH_WORKERS:-2}" -P "$STACK_RUN_DIR/authd-single.pids" --
 		    "${prefix[@]}" "$AUTHD_BIN" --single) ;;
@@ -355,9 +371,11 @@ stack_start() {
 	# A unix socket path must fit in sun_path (108 bytes): fall back to a
 	# short directory when the stack lives deep down.
 	STACK_SOCKET=$STACK_RUN_DIR/authd.sock
-	if (( ${#STACK_RUN_DIR} > 90 )); then
+	STACK_HASH_SOCKET=$STACK_RUN_DIR/authd-hash.sock
+	if (( ${#STACK_RUN_DIR} > 85 )); then
 		STACK_SOCK_DIR=$(mktemp -d /tmp/authd-sock.XXXXXX)
 		STACK_SOCKET=$STACK_SOCK_DIR/authd.sock
+		STACK_HASH_SOCKET=$STACK_SOCK_DIR/authd-hash.sock
 		printf '%s\n' "$STACK_SOCK_DIR" >"$STACK_RUN_DIR/sockdir"
 	fi
 	STACK_PORT=${STACK_PORT:-$(stack_free_port)}
@@ -366,7 +384,7 @@ stack_start() {
 	STACK_MAILER_LOG=$STACK_LOG_DIR/mailer.log
 	STACK_NGINX_ERROR_LOG=$STACK_LOG_DIR/nginx-error.log
 	STACK_NGINX_ACCESS_LOG=$STACK_LOG_DIR/nginx-access.log
-	export STACK_DIR STACK_RUN_DIR STACK_LOG_DIR STACK_APP_CWD STACK_SOCKET \
+	export STACK_DIR STACK_RUN_DIR STACK_LOG_DIR STACK_APP_CWD STACK_SOCKET STACK_HASH_SOCKET \
 	    STACK_PORT BASE STACK_AUTH_LOG STACK_MAILER_LOG \
 	    STACK_NGINX_ERROR_LOG STACK_NGINX_ACCESS_LOG AUTHD_BIN AUTHD_MAILER_BIN
 
@@ -387,7 +405,7 @@ stack_start() {
 		return 1
 	fi
 
-	if ! stack_render_nginx "$STACK_RUN_DIR" "$STACK_LOG_DIR" "$STACK_PORT" "$STACK_SOCKET" ||
+	if ! stack_render_nginx "$STACK_RUN_DIR" "$STACK_LOG_DIR" "$STACK_PORT" "$STACK_SOCKET" "$STACK_HASH_SOCKET" ||
 	   { [[ ${STACK_CAPTCHA:-0} == 1 ]] && ! stack_start_captcha; } ||
 	   { [[ ${STACK_SMTP:-0} == 1 ]] && ! stack_start_smtp; } ||
 	   ! stack_start_authd ||
@@ -437,17 +455,20 @@ stack_stop_one() {
 	rm -f "$STACK_RUN_DIR/pids/$name"
 }
 
-# Workers started by spawn-fcgi -F are in groups of their own: stop each.
+# Workers started by spawn-fcgi -F are in groups of their own: stop each
+# (the fast ones, then the hashing ones).
 stack_stop_single_workers() {
-	local f=$STACK_RUN_DIR/authd-single.pids pid rc=0
-	[[ -f $f ]] || return 0
-	# spawn-fcgi writes the last pid without a newline.
-	while read -r pid || [[ -n $pid ]]; do
-		[[ -n $pid ]] || continue
-		printf '%s\n' "$pid" >"$STACK_RUN_DIR/pids/authd-single-$pid"
-		stack_stop_one "authd-single-$pid" TERM 10 || rc=1
-	done <"$f"
-	rm -f "$f"
+	local f pid rc=0
+	for f in "$STACK_RUN_DIR/authd-single.pids" "$STACK_RUN_DIR/authd-single-hash.pids"; do
+		[[ -f $f ]] || continue
+		# spawn-fcgi writes the last pid without a newline.
+		while read -r pid || [[ -n $pid ]]; do
+			[[ -n $pid ]] || continue
+			printf '%s\n' "$pid" >"$STACK_RUN_DIR/pids/authd-single-$pid"
+			stack_stop_one "authd-single-$pid" TERM 10 || rc=1
+		done <"$f"
+		rm -f "$f"
+	done
 	return "$rc"
 }
 
@@ -462,10 +483,10 @@ stack_stop() {
 		stack_stop_one "$name" TERM 10 || rc=1
 	done
 	stack_stop_single_workers || rc=1
-	rm -f "${STACK_SOCKET:-}"
+	rm -f "${STACK_SOCKET:-}" "${STACK_HASH_SOCKET:-}"
 	if [[ -f $STACK_RUN_DIR/sockdir ]]; then
 		sockdir=$(cat "$STACK_RUN_DIR/sockdir")
-		rm -f "$sockdir/authd.sock"
+		rm -f "$sockdir/authd.sock" "$sockdir/authd-hash.sock"
 		rmdir "$sockdir" 2>/dev/null || true
 		rm -f "$STACK_RUN_DIR/sockdir"
 	fi

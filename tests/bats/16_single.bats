@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 #
-# auth.fcgi --single as plain workers under spawn-fcgi -F N, no master.
+# auth.fcgi --single as plain workers under spawn-fcgi -F N, no master:
+# AUTH_WORKERS fast ones, and the hashing ones (--class hash) on their own
+# socket.
 
 load helpers
 
@@ -43,4 +45,27 @@ teardown_file() {
 	login_user root@example.com admin-pass1
 	api_bearer "$ACCESS_TOKEN" GET '/api/v1/auth/validate?role=ADMIN'
 	assert_status 200
+}
+
+@test "the hashing workers are spawn-fcgi -F of auth.fcgi --single --class hash on their own socket, at nice 10" {
+	local p
+	[ "$(grep -c . "$STACK_RUN_DIR/authd-single-hash.pids")" -eq 1 ]
+	p=$(head -n 1 "$STACK_RUN_DIR/authd-single-hash.pids")
+	kill -0 "$p"
+	[ "$(ps -o comm= -p "$p")" = auth.fcgi-hash ]
+	[ "$(ps -o ni= -p "$p" | tr -d ' ')" -eq 10 ]
+	[ -z "$(pgrep -P "$p")" ]
+	registered
+	login_user "$USER_EMAIL" "$USER_PASSWORD"
+	# spawn-fcgi -F closes its children's stderr: the access log's
+	# upstream tells where the login went (only that worker listens there).
+	local id
+	id=$(header_value X-Request-Id)
+	wait_until 5 grep -q " $id " "$STACK_NGINX_ACCESS_LOG"
+	[ "$(grep " $id " "$STACK_NGINX_ACCESS_LOG" | awk '{ print $NF }')" = "unix:$STACK_HASH_SOCKET" ]
+	api_bearer "$ACCESS_TOKEN" GET /api/v1/auth/validate
+	assert_status 200
+	id=$(header_value X-Request-Id)
+	wait_until 5 grep -q " $id " "$STACK_NGINX_ACCESS_LOG"
+	[ "$(grep " $id " "$STACK_NGINX_ACCESS_LOG" | awk '{ print $NF }')" = "unix:$STACK_SOCKET" ]
 }

@@ -34,10 +34,11 @@ db_dump() {
 	done
 }
 
-# Peak resident memory of the workers, in KiB, one a line.
+# Peak resident memory of the workers (both pools: logins go to the
+# hashing one), in KiB, one a line.
 worker_peak_kib() {
 	local p
-	for p in $(worker_pids); do
+	for p in $(worker_pids) $(hash_worker_pids); do
 		awk '/^VmHWM:/ { print $2 }' "/proc/$p/status"
 	done
 }

@@ -56,7 +56,7 @@ start_stack() {
 	# Everything the stack writes lives in STACK_DIR, whatever the
 	# developer's shell has exported.
 	unset STACK_RUN_DIR STACK_LOG_DIR STACK_PORT STACK_APP_CWD \
-	    STACK_SOCKET STACK_MAIL_DIR STACK_SMTP_PORT STACK_CAPTCHA_PORT \
+	    STACK_SOCKET STACK_HASH_SOCKET STACK_MAIL_DIR STACK_SMTP_PORT STACK_CAPTCHA_PORT \
 	    CAPTCHA_SERVICE_URL SMTP_HOST SMTP_PORT SMTP_USER SMTP_PASSWORD \
 	    SECRET_KEY_FILE MAIL_TRANSPORT
 	export STACK_DIR
@@ -101,9 +101,15 @@ stop_stack() {
 	return "$rc"
 }
 
-# The pids of the master's workers, one a line.
+# The pids of the master's fast workers, one a line (the workers name
+# themselves auth.fcgi-fast and auth.fcgi-hash).
 worker_pids() {
-	pgrep -P "$STACK_AUTH_PID" || true
+	pgrep -P "$STACK_AUTH_PID" -x auth.fcgi-fast || true
+}
+
+# The pids of the master's hashing workers, one a line.
+hash_worker_pids() {
+	pgrep -P "$STACK_AUTH_PID" -x auth.fcgi-hash || true
 }
 
 # kill_worker [SIGNAL]: send SIGNAL (default KILL) to one worker; its pid

@@ -9,6 +9,8 @@
  * Input: byte 0 picks the method (low 3 bits) and the Authorization
  * (bits 4-5: none, the admin's valid token, the user's valid token, or
  * a line of the input); then "path\nquery\ncontent-type\n[authorization\n]body".
+ * The request is made by the worker's own FastCGI adapter
+ * (fcgi_req_env(), server/fcgi.c) from the environment nginx would send.
  * The database is put back to the same two accounts before every run,
  * so an input means the same thing each time it is replayed.
  *
@@ -31,6 +33,7 @@
 #include "jwt.h"
 #include "mail.h"
 #include "pwhash.h"
+#include "server.h"
 #include "store.h"
 #include "util.h"
 #include "fuzz.h"
@@ -200,16 +203,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Cuts the next line off *p (of *n bytes): an allocated string. */
+/* Cuts the next line off *p (of *n bytes): an allocated "NAME=line". */
 static char *
-line(const uint8_t **p, size_t *n, size_t max)
+line(const char *name, const uint8_t **p, size_t *n)
 {
 	const uint8_t	*nl = memchr(*p, '\n', *n);
 	size_t		 len = nl != NULL ? (size_t)(nl - *p) : *n;
-	char		*s;
+	char		*v, *s;
 
-	s = fz_cstr(*p, len);
-	s[strnlen(s, max)] = '\0';	/* as the worker copies a parameter */
+	v = fz_cstr(*p, len);
+	s = xasprintf("%s=%s", name, v);
+	free(v);
 	*p += len + (nl != NULL);
 	*n -= len + (nl != NULL);
 	return s;
@@ -251,8 +255,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct req	 r;
 	struct resp	 out;
-	char		*err = NULL;
-	int		 sel;
+	char		*err = NULL, *env[10];
+	int		 sel, i, n = 0;
 
 	if (size < 1 || size > BODY_MAX)
 		return 0;
@@ -262,28 +266,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sel = *data++;
 	size--;
-	memset(&r, 0, sizeof(r));
-	r.start_ms = mono_ms();
-	r.db = st;
-	r.method = (enum method)((sel & 7) % M__MAX);
-	r.method_s = xstrdup(method_name(r.method));
-	r.path = line(&data, &size, 2048);
-	r.query = line(&data, &size, 4096);
-	r.ctype = line(&data, &size, 256);
+	env[n++] = xasprintf("REQUEST_METHOD=%s",
+	    method_name((enum method)((sel & 7) % M__MAX)));
+	env[n++] = line("PATH_INFO", &data, &size);
+	env[n++] = line("QUERY_STRING", &data, &size);
+	env[n++] = line("CONTENT_TYPE", &data, &size);
 	switch ((sel >> 4) & 3) {
 	case 1:
-		r.authz = xasprintf("Bearer %s", tok_admin);
+		env[n++] = xasprintf("HTTP_AUTHORIZATION=Bearer %s", tok_admin);
 		break;
 	case 2:
-		r.authz = xasprintf("Bearer %s", tok_user);
+		env[n++] = xasprintf("HTTP_AUTHORIZATION=Bearer %s", tok_user);
 		break;
 	case 3:
-		r.authz = line(&data, &size, 16384);
+		env[n++] = line("HTTP_AUTHORIZATION", &data, &size);
 		break;
 	}
-	r.ip = xstrdup("127.0.0.1");
-	r.ua = xstrdup("fuzz");
-	r.reqid = xstrdup("fuzz");
+	env[n++] = xstrdup("REMOTE_ADDR=127.0.0.1");
+	env[n++] = xstrdup("HTTP_USER_AGENT=fuzz");
+	env[n++] = xstrdup("HTTP_X_REQUEST_ID=fuzz");
+	env[n] = NULL;
+	(void)fcgi_req_env(env, &r, st);
+	for (i = 0; i < n; i++)
+		free(env[i]);
 	r.body = fz_cstr(data, size);
 	r.bodylen = size;
 	resp_init(&out);

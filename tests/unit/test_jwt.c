@@ -150,6 +150,23 @@ test_roundtrip(void)
 	    NOW, NULL, NULL) == -1);
 	CHECK(jwt_verify(tok, strlen(tok), key, KEYLEN - 1, NOW, NULL,
 	    NULL) == -1);
+	/*
+	 * The keyed HMAC context is reused only for the same key bytes: a
+	 * key changed in place (a reload reusing the address) is refused,
+	 * and the first key works again after it.
+	 */
+	{
+		unsigned char	k2[KEYLEN];
+
+		memcpy(k2, key, KEYLEN);
+		CHECK(jwt_verify(tok, strlen(tok), k2, KEYLEN, NOW, NULL,
+		    NULL) == 0);
+		k2[KEYLEN - 1] ^= 1;
+		CHECK(jwt_verify(tok, strlen(tok), k2, KEYLEN, NOW, NULL,
+		    NULL) == -1);
+		CHECK(jwt_verify(tok, strlen(tok), key, KEYLEN, NOW, NULL,
+		    NULL) == 0);
+	}
 	/* Length given shorter than the string: a cut signature. */
 	CHECK(jwt_verify(tok, strlen(tok) - 1, key, KEYLEN, NOW, NULL,
 	    NULL) == -1);

@@ -1,0 +1,294 @@
+/*
+ * The worker loop: accept FastCGI requests, build a struct req, route
+ * it, write the answer, free everything.  One request at a time.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "http.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "util.h"
+
+const char *const wclass_names[WC__MAX] = {
+	"fast",						/* WC_FAST */
+	"hash",						/* WC_HASH */
+};
+
+static volatile sig_atomic_t	 stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/*
+ * A worker serves several FastCGI connections, one request at a time:
+ * nginx keeps connections alive (fastcgi_keep_conn), and a worker polls
+ * every connection it holds together with the listening socket, serving
+ * whichever has a request.  So an idle kept connection never pins a
+ * worker while requests wait on a new one, and under load requests flow
+ * over kept connections without a connect/accept/close each.
+ */
+#define CONN_MAX	32
+
+struct conns {
+	FCGX_Request	 rq[CONN_MAX];
+	struct store	*db;
+	enum wclass	 wc;
+	sigset_t	 waitmask;	/* the mask while waiting for work */
+};
+
+/* Milliseconds since the epoch, the clock of nginx's $msec. */
+static int64_t
+wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A hashing request that waited longer than HASH_QUEUE_TIMEOUT_MS for a
+ * worker is refused at once rather than hashed late: its client has
+ * likely given up, and hashing it would make every request behind it
+ * wait longer still.  So a flood drains at the speed of reading
+ * requests, and every answer comes within the timeout and one hash.
+ */
+static int
+late(const struct conns *c, int64_t start, int64_t *waited)
+{
+	if (c->wc != WC_HASH || cfg.hash_queue_timeout_ms == 0 || start == 0)
+		return 0;
+	*waited = wall_ms() - start;
+	return *waited > cfg.hash_queue_timeout_ms;
+}
+
+static void
+refuse_late(struct req *r, struct resp *out, int64_t waited)
+{
+	char	path[160], ip[64];
+
+	resp_detail(out, 503, "Service temporarily unavailable. Please try "
+	    "again later.");
+	resp_headerf(out, "Retry-After", "%d",
+	    (cfg.hash_queue_timeout_ms + 999) / 1000);
+	log_escape(r->path, path, sizeof(path));
+	log_escape(r->ip, ip, sizeof(ip));
+	log_info("req=%s ip=%s %s %s status=503 ms=0 user=- queued_ms=%lld "
+	    "(over HASH_QUEUE_TIMEOUT_MS)", r->reqid, ip,
+	    method_name(r->method), path, (long long)waited);
+}
+
+/* Builds, routes and answers the request just read on rq. */
+static void
+serve(FCGX_Request *rq, struct conns *c)
+{
+	struct req	r;
+	struct resp	out;
+	int64_t		start, waited;
+
+	start = fcgi_req_build(rq, &r, c->db);
+	resp_init(&out);
+	if (late(c, start, &waited))
+		refuse_late(&r, &out, waited);
+	else
+		router_dispatch(&r, &out);
+	fcgi_resp_write(rq, &r, &out);
+	resp_free(&out);
+	req_free(&r);
+	FCGX_Finish_r(rq);
+}
+
+/* Reads the next request on slot rq (kept connection or a new one) and serves it. */
+static void
+serve_next(FCGX_Request *rq, struct conns *c)
+{
+	if (FCGX_Accept_r(rq) >= 0)
+		serve(rq, c);
+}
+
+static void
+drop(FCGX_Request *rq)
+{
+	if (rq->ipcFd >= 0) {
+		close(rq->ipcFd);
+		rq->ipcFd = -1;
+	}
+}
+
+/*
+ * A slot for a new connection: a free one, else one whose connection was
+ * idle in this poll round (closed; nginx reconnects).  NULL when every
+ * connection had a request: this worker is busy and others may accept.
+ */
+static FCGX_Request *
+free_slot(struct conns *c, const int *busy)
+{
+	int	i;
+
+	for (i = 0; i < CONN_MAX; i++)
+		if (c->rq[i].ipcFd < 0)
+			return &c->rq[i];
+	for (i = 0; i < CONN_MAX; i++)
+		if (!busy[i]) {
+			drop(&c->rq[i]);
+			return &c->rq[i];
+		}
+	return NULL;
+}
+
+/* One round: waits for work, serves it.  -1 when stopping. */
+static int
+round_serve(struct conns *c, int lfd)
+{
+	struct pollfd	 pf[CONN_MAX + 1];
+	FCGX_Request	*slot;
+	int		 idx[CONN_MAX + 1], busy[CONN_MAX] = { 0 };
+	int		 i, n = 1;
+
+	pf[0].fd = lfd;
+	pf[0].events = POLLIN;
+	for (i = 0; i < CONN_MAX; i++)
+		if (c->rq[i].ipcFd >= 0) {
+			pf[n].fd = c->rq[i].ipcFd;
+			pf[n].events = POLLIN;
+			idx[n++] = i;
+		}
+	if (stopping)
+		return -1;
+	/* The request lines of the last round, before the wait. */
+	log_flush();
+	/* SIGTERM and SIGINT are blocked but while waiting here. */
+	if (ppoll(pf, (nfds_t)n, NULL, &c->waitmask) == -1) {
+		if (errno == EINTR)
+			return stopping ? -1 : 0;
+		log_warn("poll");
+		return -1;
+	}
+	for (i = 1; i < n; i++)
+		if (pf[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+			busy[idx[i]] = 1;
+			serve_next(&c->rq[idx[i]], c);
+		}
+	if ((pf[0].revents & POLLIN) && (slot = free_slot(c, busy)) != NULL)
+		serve_next(slot, c);
+	return stopping ? -1 : 0;
+}
+
+/* On stop: answers requests already sent on kept connections, then closes them. */
+static void
+drain_conns(struct conns *c)
+{
+	struct pollfd	pf;
+	int		i;
+
+	for (i = 0; i < CONN_MAX; i++) {
+		if (c->rq[i].ipcFd < 0)
+			continue;
+		pf.fd = c->rq[i].ipcFd;
+		pf.events = POLLIN;
+		if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN))
+			serve_next(&c->rq[i], c);
+		drop(&c->rq[i]);
+		FCGX_Free(&c->rq[i], 0);
+	}
+}
+
+/*
+ * SIGTERM and SIGINT stay blocked except inside ppoll(): one that comes
+ * while the worker starts or serves a request is taken when it next
+ * waits for work, so it can never slip in just before a wait and be
+ * lost.
+ */
+static void
+worker_signals(struct conns *c)
+{
+	struct sigaction sa;
+	sigset_t	 stop;
+
+	sigemptyset(&c->waitmask);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_SETMASK, &stop, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+}
+
+int
+worker_main(int lfd, enum wclass wc)
+{
+	struct conns	 c;
+	int		 i, fl;
+
+	/*
+	 * Large blocks (the argon2 buffer above all) come from mmap and go
+	 * back to the system when freed, so a worker's RSS stays small.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	memset(&c, 0, sizeof(c));
+	c.wc = wc;
+	worker_signals(&c);
+	/* The process name ps and pgrep show (15 bytes at most). */
+	prctl(PR_SET_NAME, wc == WC_HASH ? "auth.fcgi-hash" : "auth.fcgi-fast");
+	/* Hashing yields the CPU to the fast path (and to nginx). */
+	if (wc == WC_HASH && cfg.hash_nice != 0 &&
+	    setpriority(PRIO_PROCESS, 0, cfg.hash_nice) == -1)
+		log_warn("setpriority %d", cfg.hash_nice);
+	/*
+	 * Every worker polls the listening socket and several may wake for
+	 * one connection: accept must not block the losers.
+	 */
+	if ((fl = fcntl(lfd, F_GETFL)) == -1 ||
+	    fcntl(lfd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_warn("listening socket");
+		return 1;
+	}
+	if (store_open(cfg.database_path, &c.db) == -1)
+		return 1;
+	if (handlers_init() == -1) {
+		store_close(c.db);
+		return 1;
+	}
+	if (FCGX_Init() != 0) {
+		log_warnx("FCGX_Init failed");
+		handlers_free();
+		store_close(c.db);
+		return 1;
+	}
+	for (i = 0; i < CONN_MAX; i++)
+		FCGX_InitRequest(&c.rq[i], lfd, FCGI_FAIL_ACCEPT_ON_INTR);
+	log_info("%s worker ready", wclass_names[wc]);
+	log_buffer(1);
+	while (round_serve(&c, lfd) == 0)
+		;
+	drain_conns(&c);
+	log_buffer(0);
+	handlers_free();
+	store_close(c.db);
+	config_free();
+	return 0;
+}
