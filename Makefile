@@ -150,6 +150,6 @@ clean:
 	rm -f auth.fcgi auth-mailer authctl *.o lib/*.o store/*.o handlers/*.o \
 	    server/*.o mail/*.o ctl/*.o store/migrations.inc handlers/openapi.inc pages/pages.inc $(UNIT_BINS) \
 	    bench/hash_time
-	rm -rf tests/fuzz/build
+	rm -rf tests/fuzz/build tests/unit/.counts
 
 .PHONY: all units deps run test sanitize fuzz bench install uninstall clean

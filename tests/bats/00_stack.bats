@@ -82,6 +82,7 @@ teardown_file() {
 	[[ $id =~ ^[0-9a-f]{32}$ ]] || _fail "unexpected request id '$id'"
 	grep -q "req=$id" "$STACK_AUTH_LOG" || _fail "worker did not log req=$id"
 	api GET /no/such/path
+	assert_status 404
 	[[ $(header_count X-Request-Id) == 1 ]] || _fail "404 without one X-Request-Id"
 }
 

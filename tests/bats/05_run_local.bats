@@ -19,9 +19,9 @@ setup_file() {
 }
 
 teardown_file() {
-	# Whatever a failed test left running.
+	# Whatever a failed test left running: a second to stop, then killed.
 	pkill -TERM -f "$TREE" 2>/dev/null || true
-	sleep 1
+	wait_until 1 _none_left || true
 	pkill -KILL -f "$TREE" 2>/dev/null || true
 }
 
@@ -58,6 +58,10 @@ print(p.pid)' "$TREE" "$out" >"$BATS_TEST_TMPDIR/pgid"
 	wait_until 20 bash -c "! kill -0 $pgid 2>/dev/null"
 	grep -q "run-local: stopped" "$out"
 	# Nothing of this tree is left running.
-	sleep 0.5
-	[ -z "$(pgrep -f "$TREE" || true)" ]
+	wait_until 5 _none_left
+}
+
+# _none_left: no process runs from TREE.
+_none_left() {
+	[[ -z $(pgrep -f "$TREE" || true) ]]
 }

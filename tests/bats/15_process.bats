@@ -15,6 +15,19 @@ teardown_file() {
 	stop_stack
 }
 
+# _lines_at_least FILE N
+_lines_at_least() {
+	(( $(wc -l <"$1") >= $2 ))
+}
+
+# _workers_older_than MS: every worker has run for more than MS.
+_workers_older_than() {
+	local p
+	for p in $(worker_pids); do
+		(( $(proc_age_ms "$p") > $1 )) || return 1
+	done
+}
+
 @test "a worker killed with SIGKILL is replaced within a second, under traffic" {
 	local codes=$BATS_TEST_TMPDIR/codes pid
 	wait_for_workers 2 5
@@ -22,9 +35,10 @@ teardown_file() {
 		curl -s -o /dev/null -w '%{http_code}\n' "$BASE/health/live"
 	done >"$codes" ) &
 	pid=$!
-	sleep 0.5
+	# Traffic is flowing before the kill.
+	wait_until 5 _lines_at_least "$codes" 5
 	kill_worker KILL
-	wait_for_workers 2 1
+	wait_for_workers 2 "$SLOW"
 	wait "$pid"
 	echo "requests: $(wc -l <"$codes"); answers: $(sort "$codes" | uniq -c)"
 	[ "$(wc -l <"$codes")" -gt 20 ]
@@ -49,25 +63,42 @@ teardown_file() {
 		[ "$(grep -c '^200 ' "$out")" -eq 40 ]
 		# nginx keeps idle connections for 10 s: nobody waited for one.
 		awk '$2 > 2 { bad = 1 } END { exit bad }' "$out"
-		sleep 1
+		sleep 1 # sleep-ok: the idle pause is the scenario
 	done
 }
 
 @test "a worker that cannot start is respawned with a growing back-off, not in a tight loop" {
-	local start n
+	local start n t0 now i deadline=$((6000 + 2000 * SLOW))
+	local -a at=()
 	wait_for_workers 2 5
 	# New workers fail at once: the database path is now a directory.
 	mv "$STACK_DB" "$STACK_DB.away"
 	mkdir "$STACK_DB"
 	start=$(wc -l <"$STACK_AUTH_LOG")
 	kill_worker KILL
-	sleep 3
-	n=$(tail -n "+$((start + 1))" "$STACK_AUTH_LOG" | grep -c "exited with 1" || true)
+	# When each failed start appears in the log, in ms: four of them.
+	t0=$(date +%s%N)
+	while (( ${#at[@]} < 4 )); do
+		now=$((($(date +%s%N) - t0) / 1000000))
+		(( now <= deadline )) || break
+		n=$(tail -n "+$((start + 1))" "$STACK_AUTH_LOG" | grep -c "exited with 1" || true)
+		while (( n > ${#at[@]} )); do
+			at+=("$now")
+		done
+		sleep 0.02 # sleep-ok: the poll interval of a bounded wait
+	done
 	rmdir "$STACK_DB"
 	mv "$STACK_DB.away" "$STACK_DB"
-	echo "failed starts in 3 s: $n"
-	# 200, 400, 800, 1600 ms apart: a handful, not hundreds.
-	[ "$n" -ge 2 ] && [ "$n" -le 6 ]
+	echo "failed starts seen at (ms): ${at[*]}"
+	(( ${#at[@]} == 4 )) ||
+	    _fail "${#at[@]} failed start(s) in ${deadline} ms: the back-off is too slow"
+	# 200, 400, 800 ms apart: not a tight loop, and each pause longer than
+	# the one before.
+	(( at[1] - at[0] >= 150 )) || _fail "a respawn after $((at[1] - at[0])) ms"
+	for i in 1 2; do
+		(( at[i + 1] - at[i] > at[i] - at[i - 1] )) ||
+		    _fail "the pauses do not grow: ${at[*]}"
+	done
 	# Once it can start again the pool is whole (the back-off is at most 5 s).
 	wait_for_workers 2 8
 	api GET /health/ready
@@ -78,7 +109,7 @@ teardown_file() {
 	local before fresh
 	wait_for_workers 2 5
 	# Older than a second, so its death is not taken for a crash loop.
-	sleep 1.2
+	wait_until 5 _workers_older_than 1100
 	before=$(worker_pids | sort)
 	kill_worker KILL
 	_fresh() {
@@ -174,17 +205,35 @@ teardown_file() {
 
 @test "SIGTERM lets an in-flight request finish, then the master stops" {
 	new_user
-	local out=$BATS_TEST_TMPDIR/inflight pid
+	local out=$BATS_TEST_TMPDIR/inflight pid p master
+	local -A ticks=()
+	master=$(authd_pid)
+	wait_for_workers 2 5
+	# Both pools: the login's hash is computed by a hashing worker.
+	for p in $(worker_pids) $(hash_worker_pids); do
+		ticks[$p]=$(proc_cpu_ticks "$p")
+	done
 	curl -s -o "$out.body" -w '%{http_code}' -H 'Content-Type: application/json' \
 	    -d "{\"login\":\"$USER_EMAIL\",\"password\":\"$USER_PASSWORD\"}" \
 	    "$BASE/api/v1/auth/login" >"$out" &
 	pid=$!
-	sleep 0.15
-	kill -TERM "$STACK_AUTH_PID"
+	# The login is in flight once a worker is hashing its password (the
+	# hash takes about half a second of CPU here; idle workers use none).
+	_hashing() {
+		local p
+		for p in "${!ticks[@]}"; do
+			if (( $(proc_cpu_ticks "$p") - ticks[$p] >= 3 )); then
+				return 0
+			fi
+		done
+		return 1
+	}
+	wait_until 10 _hashing
+	kill -TERM "$master"
 	wait "$pid"
 	[ "$(cat "$out")" = 200 ]
 	grep -q access_token "$out.body"
-	wait_until 10 bash -c "! kill -0 $STACK_AUTH_PID 2>/dev/null"
+	wait_until 10 bash -c "! kill -0 $master 2>/dev/null"
 	grep -q "stopping: draining" "$STACK_AUTH_LOG"
 	grep -q "stopped" "$STACK_AUTH_LOG"
 	start_authd

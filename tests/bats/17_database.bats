@@ -14,21 +14,39 @@ teardown_file() {
 	stop_stack
 }
 
+# A test that fails while the lock is held lets the holder go.
+teardown() {
+	touch "$BATS_TEST_TMPDIR/release"
+}
+
 @test "a write lock held past the busy timeout answers 503 DB_LOCKED with Retry-After: 1; reads go on" {
 	new_user
-	local n holder
+	local n holder dir=$BATS_TEST_TMPDIR
 	n=$(unique_name lock)
-	# Another process holds the write lock for three seconds.
-	( printf 'BEGIN IMMEDIATE;\nINSERT INTO throttle_events VALUES (%s, %s, 0);\n' \
-	    "'hold'" "'x'"; sleep 3; printf 'ROLLBACK;\n' ) | sqlite3 "$STACK_DB" &
+	# Another process takes the write lock and holds it until told to let
+	# go (the file "release"), saying when it has it (the file "locked").
+	"$PY" - "$STACK_DB" "$dir" <<'EOF' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+db.execute("BEGIN IMMEDIATE")
+db.execute("INSERT INTO throttle_events VALUES ('hold', 'x', 0)")
+open(os.path.join(sys.argv[2], "locked"), "w").close()
+deadline = time.monotonic() + 60
+while not os.path.exists(os.path.join(sys.argv[2], "release")):
+    if time.monotonic() > deadline:
+        sys.exit("never released")
+    time.sleep(0.05)
+db.execute("ROLLBACK")
+EOF
 	holder=$!
-	sleep 0.5
+	wait_until 10 test -f "$dir/locked"
 	api POST /api/v1/auth/register "{\"email\":\"$n@example.com\",\"username\":\"$n\",\"password\":\"secret123\"}"
 	assert_status 503
 	assert_body_json '{"detail":"Database error: Resource is locked. Service temporarily unavailable.","error_code":"DB_LOCKED"}'
 	assert_header Retry-After 1
 	api_bearer "$ACCESS_TOKEN" GET /api/v1/auth/validate
 	assert_status 200
+	touch "$dir/release"
 	wait "$holder"
 	# Nothing half-written: the same registration now succeeds.
 	api POST /api/v1/auth/register "{\"email\":\"$n@example.com\",\"username\":\"$n\",\"password\":\"secret123\"}"

@@ -18,6 +18,15 @@ teardown_file() {
 	stop_stack
 }
 
+# A test that restarted the pool with other settings (RESTARTED=1) leaves
+# it as the file started it, for the tests after it, in any order.
+teardown() {
+	if [[ ${RESTARTED:-0} == 1 ]]; then
+		stop_authd
+		start_authd
+	fi
+}
+
 # preflight ORIGIN PATH METHOD [HEADERS]
 preflight() {
 	local -a h=(-H "Origin: $1" -H "Access-Control-Request-Method: $3")
@@ -145,6 +154,7 @@ assert_no_cors() {
 }
 
 @test "with BACKEND_CORS_ORIGINS empty no response carries CORS headers" {
+	RESTARTED=1
 	stop_authd
 	BACKEND_CORS_ORIGINS= start_authd
 	api GET / '' -H "Origin: $APP"

@@ -21,7 +21,8 @@ setup_file() {
 	start_stack
 	# The port is known once the stack runs: authd again with its name.
 	export PUBLIC_URL=http://auth.authd.test:$STACK_PORT
-	stop_authd && start_authd
+	stop_authd
+	start_authd
 	export STACK_MAIL_DIR=$MAIL_OUTBOX_DIR
 	export AUTH=$PUBLIC_URL APP=http://app.authd.test:$STACK_PORT
 	export STATE=$BATS_FILE_TMPDIR

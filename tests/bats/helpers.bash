@@ -101,15 +101,22 @@ stop_stack() {
 	return "$rc"
 }
 
+# authd_pid: the master's pid now. STACK_AUTH_PID is the one start_stack
+# started; a test before this one (in any order) may have restarted the
+# pool, which only its own process saw.
+authd_pid() {
+	stack_pid authd
+}
+
 # The pids of the master's fast workers, one a line (the workers name
 # themselves auth.fcgi-fast and auth.fcgi-hash).
 worker_pids() {
-	pgrep -P "$STACK_AUTH_PID" -x auth.fcgi-fast || true
+	pgrep -P "$(authd_pid)" -x auth.fcgi-fast || true
 }
 
 # The pids of the master's hashing workers, one a line.
 hash_worker_pids() {
-	pgrep -P "$STACK_AUTH_PID" -x auth.fcgi-hash || true
+	pgrep -P "$(authd_pid)" -x auth.fcgi-hash || true
 }
 
 # kill_worker [SIGNAL]: send SIGNAL (default KILL) to one worker; its pid
@@ -117,7 +124,7 @@ hash_worker_pids() {
 kill_worker() {
 	KILLED_WORKER=$(worker_pids | head -n 1)
 	if [[ -z $KILLED_WORKER ]]; then
-		echo "kill_worker: no worker under master $STACK_AUTH_PID" >&2
+		echo "kill_worker: no worker under master $(authd_pid)" >&2
 		return 1
 	fi
 	kill "-${1:-KILL}" "$KILLED_WORKER"
@@ -139,7 +146,7 @@ _have_workers() {
 
 # reload_authd: SIGHUP to the master (workers replaced one by one).
 reload_authd() {
-	kill -HUP "$STACK_AUTH_PID"
+	kill -HUP "$(authd_pid)"
 }
 
 # stop_authd [SIGNAL] / start_authd: the whole pool (spawn-fcgi and
@@ -180,8 +187,33 @@ wait_until() {
 			echo "wait_until: '$*' still failing after the deadline" >&2
 			return 1
 		fi
-		sleep 0.1
+		sleep 0.1 # sleep-ok: the poll interval of a bounded wait
 	done
+}
+
+# SLOW: how many times slower than a plain build the service runs here: 3
+# under the sanitizers (SANITIZE=1) or a tool (STACK_AUTHD_PREFIX), else
+# 1. A test that bounds a duration multiplies its bound by it (never
+# the lower bound of something that must take time).
+if [[ ${SANITIZE:-0} == 1 || -n ${STACK_AUTHD_PREFIX:-} ]]; then
+	SLOW=3
+else
+	SLOW=1
+fi
+
+# proc_age_ms PID: how long the process has been running, in ms.
+proc_age_ms() {
+	local start hz up
+	start=$(awk '{ print $22 }' "/proc/$1/stat") || return 1
+	hz=$(getconf CLK_TCK)
+	up=$(awk '{ print $1 }' /proc/uptime)
+	awk -v s="$start" -v hz="$hz" -v up="$up" \
+	    'BEGIN { printf "%d\n", up * 1000 - s * 1000 / hz }'
+}
+
+# proc_cpu_ticks PID: user + system CPU time of the process, in clock ticks.
+proc_cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
 # Print the logs of the stack (call from a failing test to see why).
