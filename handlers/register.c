@@ -56,7 +56,7 @@ suggest(struct store *db, const char *name, char *out, size_t outlen)
 			base = 30 - strlen(num);
 		/* Never end the cut base on a character that would form "__" or "--". */
 		snprintf(out, outlen, "%.*s%s", (int)base, name, num);
-		if ((rc = store_username_free(db, out)) != 0)
+		if ((rc = store_username_available(db, out)) != 0)
 			return rc;
 	}
 	return STORE_EDB;
@@ -104,7 +104,7 @@ precheck(struct req *r, struct resp *out, const char *email,
 
 	if ((rc = store_email_taken(r->db, email)) != 0)
 		return conflict(r, out, rc > 0 ? STORE_EEMAIL : rc, username);
-	if ((rc = store_username_free(r->db, username)) <= 0)
+	if ((rc = store_username_available(r->db, username)) <= 0)
 		return conflict(r, out, rc == 0 ? STORE_EUSERNAME : rc,
 		    username);
 	return 0;

@@ -126,9 +126,10 @@ struct mail_tmpls;
 
 /*
  * The template directory: MAIL_TEMPLATE_DIR when set, else
- * <directory of the executable>/mail/templates when it exists, else
- * MAIL_TEMPLATE_FALLBACK (PREFIX/share/authd/templates).  Returns an
- * allocated path.
+ * <directory of the executable>/mail/templates when it exists (the source
+ * tree), else <directory of the executable>/../share/authd/templates when
+ * it exists (an installed tree), else MAIL_TEMPLATE_FALLBACK
+ * (PREFIX/share/authd/templates, compiled in).  Returns an allocated path.
  */
 char	*mail_tmpl_dir(void);
 

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "mail.h"
 #include "metrics.h"
+#include "paths.h"	/* MAIL_TEMPLATE_FALLBACK */
 #include "util.h"
 
 #define RESCAN_MS	1000
@@ -44,7 +45,9 @@ usage(void)
 	    "  -h  this help\n"
 	    "  -o  once: deliver what is in new/ and due in retry/, exit\n"
 	    "  -t  template directory (default MAIL_TEMPLATE_DIR, else\n"
-	    "      <executable dir>/mail/templates, else the installed ones)\n");
+	    "      <executable dir>/mail/templates, else\n"
+	    "      <executable dir>/../share/authd/templates, else\n"
+	    "      " MAIL_TEMPLATE_FALLBACK ")\n");
 	exit(2);
 }
 
@@ -156,6 +159,7 @@ main(int argc, char *argv[])
 		log_warnx("templates: %s", err);
 		goto done;
 	}
+	log_info("templates from %s", tdir);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		log_warnx("curl_global_init failed");
 		goto done;

@@ -24,9 +24,7 @@
 #include "tmpl.h"
 #include "util.h"
 
-#ifndef MAIL_TEMPLATE_FALLBACK
-#define MAIL_TEMPLATE_FALLBACK	"/usr/local/share/authd/templates"
-#endif
+#include "paths.h"	/* MAIL_TEMPLATE_FALLBACK, from the Makefile's PREFIX */
 
 #define TMPL_FILE_MAX	(32 * 1024)
 #define QP_LINE		76	/* RFC 2045 limit, soft break included */
@@ -144,16 +142,31 @@ done:
 	return buf;
 }
 
+/* An allocated "<dir>/<rel>" when that is a directory, else NULL. */
+static char *
+dir_under(const char *dir, const char *rel)
+{
+	struct stat	 st;
+	char		*path;
+
+	path = xasprintf("%s/%s", dir, rel);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return path;
+	free(path);
+	return NULL;
+}
+
 /*
  * See mail.h.  The executable's directory comes from /proc/self/exe, so
- * a binary run from the source tree finds the tree's templates.
+ * a binary run from the source tree finds the tree's templates, and an
+ * installed one those installed beside it (<PREFIX>/bin/auth-mailer,
+ * <PREFIX>/share/authd/templates), wherever DESTDIR put the PREFIX.
  */
 char *
 mail_tmpl_dir(void)
 {
-	struct stat	 st;
 	const char	*env;
-	char		 exe[PATH_MAX], *slash, *dir;
+	char		 exe[PATH_MAX], *slash, *dir = NULL;
 	ssize_t		 n;
 
 	if ((env = getenv("MAIL_TEMPLATE_DIR")) != NULL && *env != '\0')
@@ -163,13 +176,11 @@ mail_tmpl_dir(void)
 		exe[n] = '\0';
 		if ((slash = strrchr(exe, '/')) != NULL) {
 			*slash = '\0';
-			dir = xasprintf("%s/mail/templates", exe);
-			if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-				return dir;
-			free(dir);
+			if ((dir = dir_under(exe, "mail/templates")) == NULL)
+				dir = dir_under(exe, "../share/authd/templates");
 		}
 	}
-	return xstrdup(MAIL_TEMPLATE_FALLBACK);
+	return dir != NULL ? dir : xstrdup(MAIL_TEMPLATE_FALLBACK);
 }
 
 /*

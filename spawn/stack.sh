@@ -33,7 +33,8 @@
 #   STACK_APP_CWD      working directory of auth.fcgi and auth-mailer
 #                      (default STACK_DIR; ./.env is read from there)
 #   STACK_READY_TIMEOUT seconds to wait for GET /health/live (default 10)
-#   AUTHD_BIN, AUTHD_MAILER_BIN   the binaries (default: the repo root's)
+#   AUTHD_BIN, AUTHD_MAILER_BIN, AUTHCTL_BIN   the programs (default: the
+#                      repo root's; tests/run sets them for another build)
 #   and every variable of SPEC §7, passed through to the app unchanged.
 #
 # Outputs (exported): BASE, STACK_PORT, STACK_RUN_DIR, STACK_LOG_DIR,
@@ -47,6 +48,9 @@
 
 STACK_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STACK_PYTHON=${STACK_PYTHON:-/usr/bin/python3}
+AUTHD_BIN=${AUTHD_BIN:-$STACK_REPO/auth.fcgi}
+AUTHD_MAILER_BIN=${AUTHD_MAILER_BIN:-$STACK_REPO/auth-mailer}
+AUTHCTL_BIN=${AUTHCTL_BIN:-$STACK_REPO/authctl}
 # Components in start order; stack_stop goes through them backwards.
 STACK_COMPONENTS=(captcha smtp authd mailer nginx)
 

@@ -310,23 +310,3 @@ store_schema_current(struct store *st)
 	}
 	return (size_t)v == NMIGRATIONS;
 }
-
-char *
-store_schema_dump(struct store *st)
-{
-	sqlite3_stmt	*s;
-	char		*out = xstrdup(""), *n;
-
-	if (sqlite3_prepare_v2(st->db, "SELECT type, name, sql FROM "
-	    "sqlite_master WHERE sql IS NOT NULL ORDER BY type, name", -1, &s,
-	    NULL) != SQLITE_OK)
-		return out;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		n = xasprintf("%s%s %s\n", out, sqlite3_column_text(s, 0),
-		    sqlite3_column_text(s, 1));
-		free(out);
-		out = n;
-	}
-	sqlite3_finalize(s);
-	return out;
-}

@@ -89,8 +89,6 @@ int	 store_schema_current(struct store *);
  * for I/O failures outside SQLite.
  */
 int	 store_backup(struct store *, const char *path, int replace);
-/* The schema the migrations produce, for the schema test: allocated SQL text. */
-char	*store_schema_dump(struct store *);
 
 /* --- user.c --- */
 
@@ -125,9 +123,9 @@ int	 store_user_by_email(struct store *, const char *email, struct user **);
  */
 int	 store_user_by_login(struct store *, const char *ident, const char *phone,
 	    struct user **);
-/* 1 when the username is free (case-insensitive), 0 taken, <0 error. */
-int	 store_username_free(struct store *, const char *);
-/* 1 when the email is free, 0 taken, <0 error. */
+/* 1 when the username is available (case-insensitive), 0 taken, <0 error. */
+int	 store_username_available(struct store *, const char *);
+/* 1 when the email belongs to an account (any state), 0 free, <0 error. */
 int	 store_email_taken(struct store *, const char *);
 /* Replaces a hash after a successful login with an outdated one (only if unchanged). */
 int	 store_user_rehash(struct store *, const char *id, const char *old, const char *new);

@@ -302,7 +302,7 @@ exists(struct store *st, size_t q, const char *v)
 }
 
 int
-store_username_free(struct store *st, const char *name)
+store_username_available(struct store *st, const char *name)
 {
 	int	rc = exists(st, Q_USERNAME_TAKEN, name);
 

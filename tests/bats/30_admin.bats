@@ -79,7 +79,7 @@ check_start() {
 	run env -u ADMIN_EMAIL -u ADMIN_USERNAME -u ADMIN_PASSWORD \
 	    AUTH_STATE_DIR="$dir" DATABASE_PATH="$dir/auth.db" \
 	    MAIL_SPOOL_DIR="$dir/spool" MAIL_OUTBOX_DIR="$dir/outbox" \
-	    "$@" "$HELPERS_REPO/auth.fcgi" --check
+	    "$@" "$AUTHD_BIN" --check
 	CHECK_DB=$dir/auth.db
 }
 
@@ -148,7 +148,7 @@ check_start() {
 	    AUTH_STATE_DIR="$dir" DATABASE_PATH="$CHECK_DB" \
 	    MAIL_SPOOL_DIR="$dir/spool" MAIL_OUTBOX_DIR="$dir/outbox" \
 	    ADMIN_EMAIL=boss@example.com ADMIN_USERNAME=boss ADMIN_PASSWORD=bosspass1 \
-	    "$HELPERS_REPO/auth.fcgi" --check
+	    "$AUTHD_BIN" --check
 	[[ $status -ne 0 ]] || _fail "started"
 	[[ $output == *"ADMIN_EMAIL: boss@example.com is already registered"* ]] || _fail "$output"
 	[[ $(sqlite3 "$CHECK_DB" "SELECT account_role FROM users") == REGULAR ]]

@@ -136,7 +136,7 @@ worker_peak_kib() {
 		    DATABASE_PATH="$BATS_TEST_TMPDIR/state/auth.db" \
 		    MAIL_SPOOL_DIR="$BATS_TEST_TMPDIR/state/spool" \
 		    AUTH_ENV_FILE="$AUTH_ENV_FILE" "$var=$val" \
-		    "$HELPERS_REPO/auth.fcgi" --check
+		    "$AUTHD_BIN" --check
 		echo "$spec -> $status: $output"
 		[ "$status" -ne 0 ]
 		[[ $output == *"$var"* ]]
@@ -146,6 +146,6 @@ worker_peak_kib() {
 	    DATABASE_PATH="$BATS_TEST_TMPDIR/state/auth.db" \
 	    MAIL_SPOOL_DIR="$BATS_TEST_TMPDIR/state/spool" \
 	    AUTH_ENV_FILE="$AUTH_ENV_FILE" ARGON2_M_COST_KIB=8192 ARGON2_T_COST=1 \
-	    "$HELPERS_REPO/auth.fcgi" --check
+	    "$AUTHD_BIN" --check
 	[ "$status" -eq 0 ]
 }

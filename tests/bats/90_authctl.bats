@@ -23,7 +23,7 @@ setup_file() {
 	export LOGIN_MAX_FAILURES=3
 	export SQLITE_BUSY_TIMEOUT_MS=1000
 	start_stack
-	export CTL=$HELPERS_REPO/authctl
+	export CTL=$AUTHCTL_BIN
 }
 
 teardown_file() {

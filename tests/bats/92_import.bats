@@ -114,7 +114,7 @@ teardown_file() {
 
 # ctl ARGS...: authctl with the stack's environment; stderr in CTL_ERR.
 ctl() {
-	"$HELPERS_REPO/authctl" "$@" 2>"$BATS_TEST_TMPDIR/ctl.err"
+	"$AUTHCTL_BIN" "$@" 2>"$BATS_TEST_TMPDIR/ctl.err"
 }
 
 ctl_err() {

@@ -223,9 +223,9 @@ EOF
 }
 
 @test "METRICS_ALLOW refuses other addresses (403), whatever X-Real-IP the client sends; bad values stop the start" {
-	run env METRICS_ALLOW=10.0.0.0/8,2001:db8::/32 ./auth.fcgi --check
+	run env METRICS_ALLOW=10.0.0.0/8,2001:db8::/32 "$AUTHD_BIN" --check
 	[ "$status" -eq 0 ] || fail "a good list refused: $output"
-	run env METRICS_ALLOW=10.0.0.0/33 ./auth.fcgi --check
+	run env METRICS_ALLOW=10.0.0.0/33 "$AUTHD_BIN" --check
 	[ "$status" -eq 2 ] || fail "status $status: $output"
 	[[ $output == *METRICS_ALLOW* ]] || fail "$output"
 	stop_authd

@@ -9,7 +9,7 @@
 
 load helpers
 
-AUTHCTL=${BATS_TEST_DIRNAME}/../../authctl
+AUTHCTL=$AUTHCTL_BIN
 
 setup_file() {
 	export ACCESS_TOKEN_EXPIRE_MINUTES=1
@@ -199,7 +199,7 @@ validate_refused() {
 	cp "$AUTH_STATE_DIR/keyring" "$BATS_TEST_TMPDIR/ring"
 	printf 'not a key ring\n' >"$AUTH_STATE_DIR/keyring.new"
 	mv "$AUTH_STATE_DIR/keyring.new" "$AUTH_STATE_DIR/keyring"
-	run ./auth.fcgi --check
+	run "$AUTHD_BIN" --check
 	[ "$status" -eq 2 ] || fail "status $status: $output"
 	[[ $output == *"$AUTH_STATE_DIR/keyring"* ]] || fail "$output"
 	# Workers look at the ring when they sign or verify: keep asking.

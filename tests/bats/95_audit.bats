@@ -6,7 +6,7 @@
 
 load helpers
 
-AUTHCTL=${BATS_TEST_DIRNAME}/../../authctl
+AUTHCTL=$AUTHCTL_BIN
 
 setup_file() {
 	export LOGIN_MAX_FAILURES=3

@@ -129,8 +129,8 @@ test_users(struct store *st)
 	T_OK(rc == STORE_EEMAIL, "both taken: email wins: %d", rc);
 	v = mkuser(st, "c@example.com", "carol", "+48123456789", &rc);
 	T_OK(rc == STORE_EPHONE, "phone taken: %d", rc);
-	T_OK(store_username_free(st, "aLiCe") == 0, "name not free");
-	T_OK(store_username_free(st, "alice1") == 1, "name free");
+	T_OK(store_username_available(st, "aLiCe") == 0, "name not free");
+	T_OK(store_username_available(st, "alice1") == 1, "name free");
 	T_OK(store_user_by_login(st, "alice", NULL, &v) == 1 && v != NULL &&
 	    strcmp(v->id, u->id) == 0, "login by username");
 	user_free(v);
