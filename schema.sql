@@ -45,10 +45,16 @@ CREATE TABLE sessions (
 	cookie_hash	BLOB				-- SHA-256 of the cookie; browser only
 );
 CREATE INDEX sessions_user ON sessions (user_id, revoked_at);
+-- Dead sessions (past their expiry, or revoked) are deleted in small
+-- batches, their refresh tokens with them (ON DELETE CASCADE).
+CREATE INDEX sessions_expiry ON sessions (expires_at);
+CREATE INDEX sessions_revoked ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
 CREATE UNIQUE INDEX sessions_cookie ON sessions (cookie_hash)
     WHERE cookie_hash IS NOT NULL;
 
--- Refresh tokens: only the SHA-256 of the opaque token is stored.
+-- Refresh tokens: only the SHA-256 of the opaque token is stored.  A
+-- session keeps its live token and its newest spent ones (for reuse
+-- detection); older spent tokens are deleted at each rotation.
 CREATE TABLE refresh_tokens (
 	hash		BLOB PRIMARY KEY,		-- SHA-256 of the token string
 	session_id	TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,

@@ -56,23 +56,22 @@ int
 handle_me_password(struct req *r, struct resp *out)
 {
 	struct fval	 v[F__MAX];
+	struct login_attempt a;
 	char		*hash = NULL;
 	int64_t		 gen;
-	int		 rc, rehash;
+	int		 rc, ok, rehash;
 
 	if (!body_parse(r, out, 0, 0))
 		return out->status;
 	if (!fields_read(r, pw_fields, F__MAX, v, out))
 		return out->status;
-	if ((rc = throttle_login_check(r, out, r->user->id)) != 0)
+	if ((rc = login_attempt_check(r, out, r->user, r->user->id, &a,
+	    v[F_CURRENT].s, v[F_CURRENT].len, &ok, &rehash)) != 0)
 		goto done;
-	if (!password_check(r->user, v[F_CURRENT].s, v[F_CURRENT].len,
-	    &rehash)) {
-		throttle_login_failed(r, r->user->id);
+	if (!ok) {
 		rc = resp_detail(out, 400, "Incorrect current password");
 		goto done;
 	}
-	throttle_login_ok(r, r->user->id);
 	if ((hash = pwhash_hash(&cfg.pw, v[F_NEW].s, v[F_NEW].len)) == NULL) {
 		rc = resp_detail(out, 500, "Internal Server Error");
 		goto done;

@@ -82,16 +82,48 @@ int	 password_check(const struct user *, const char *pw, size_t len,
 
 /* Counts a registration attempt of the client address: 0, or 429/5xx in out. */
 int	 throttle_register(struct req *, struct resp *);
+/* Counts a reset/verify token attempt of the client address: 0, or 429/503 in out. */
+int	 throttle_token_attempt(struct req *, struct resp *);
+
+/* A password check in progress, between throttle_login_begin() and _end(). */
+struct login_attempt {
+	const char	*account;	/* borrowed: the account key */
+	char		 ip[64];	/* the address key (ip_key()) */
+	int64_t		 ip_row;	/* the events recorded, 0 = none */
+	int64_t		 user_row;
+};
 /*
- * Before a login's password is checked: 0, or 429 (the address over its
- * failure limit, or the account key locked) or 5xx in out.  The account
- * key is the user's id, or "ident:<identifier>" when no account matches.
+ * Before any password of the account key (a user id, or
+ * "ident:<sha256 hex>" when no account matches) is verified, by the
+ * API login, the password change and the sign-in page alike: 0 when the
+ * attempt is recorded and may go on (then call throttle_login_end()),
+ * else 429 (address or account over its limit, or locked) or 503 (it
+ * could not be recorded) with the answer in out.  account must outlive a.
  */
-int	 throttle_login_check(struct req *, struct resp *, const char *account);
-/* After a failed login of the account key. */
-void	 throttle_login_failed(struct req *, const char *account);
-/* After a successful login: clears the account's failures. */
-void	 throttle_login_ok(struct req *, const char *account);
+int	 throttle_login_begin(struct req *, struct resp *, const char *account,
+	    struct login_attempt *a);
+/* After the verification: ok 1 forgets the attempt (and the account's failures), 0 counts it. */
+void	 throttle_login_end(struct req *, struct login_attempt *a, int ok);
+/*
+ * A sign-in's password check under the limits (login.c; the sign-in page
+ * calls it too): 0 with *ok (the active account's right password) and
+ * *rehash, or 429/503 in out with nothing verified.  u may be NULL (an
+ * unknown identifier: the dummy hash is verified).
+ */
+int	 login_attempt_check(struct req *, struct resp *, const struct user *u,
+	    const char *account, struct login_attempt *a, const char *pw,
+	    size_t len, int *ok, int *rehash);
+/*
+ * A whole sign-in (login.c; the sign-in page calls it too): identifier
+ * resolved, attempt recorded, password verified, outdated hash
+ * replaced.  0 with the user in *u (caller frees; check
+ * REQUIRE_VERIFIED_EMAIL yourself), LOGIN_INCORRECT with out untouched
+ * (answer "Incorrect email or password" in your own form), or the
+ * 429/503/5xx status with the answer in out.
+ */
+#define LOGIN_INCORRECT	401
+int	 login_verify(struct req *, struct resp *, const char *id, size_t idlen,
+	    const char *pw, size_t pwlen, struct user **u);
 /* After a password reset: clears the account's failures and lockout. */
 void	 throttle_account_reset(struct req *, const char *account);
 

@@ -29,26 +29,6 @@ static const struct field fields[F__MAX] = {
 	{ "password", FT_STRING, F_REQUIRED, NULL, PASSWORD_MAX }, /* F_PASSWORD */
 };
 
-/*
- * A phone-looking identifier: digits and the separators the phone
- * normalisation drops, with at most one '+' before the first digit.
- */
-static int
-phone_like(const char *s)
-{
-	int	digits = 0, plus = 0;
-
-	for (; *s != '\0'; s++) {
-		if (isdigit((unsigned char)*s))
-			digits++;
-		else if (*s == '+' && digits == 0 && plus++ == 0)
-			continue;
-		else if (strchr(" -.()", *s) == NULL)
-			return 0;
-	}
-	return digits >= 8;
-}
-
 static char *
 lower(const char *s, size_t n)
 {
@@ -66,16 +46,40 @@ lower(const char *s, size_t n)
  * since it may be anything the client typed, a password included).
  */
 static char *
-account_key(const struct user *u, const char *ident)
+account_key(const struct user *u, const char *ident, size_t len)
 {
 	unsigned char	h[32];
 	char		hex[65];
 
 	if (u != NULL)
 		return xstrdup(u->id);
-	sha256(ident, strlen(ident), h);
+	sha256(ident, len, h);
 	hex_encode(h, sizeof(h), hex);
 	return xasprintf("ident:%s", hex);
+}
+
+/*
+ * The guarded password check of a sign-in, shared with the sign-in
+ * page: records the attempt (throttle_login_begin()), verifies pw
+ * against u (or the dummy hash when u is NULL, in the same time), and
+ * counts the outcome.  Returns 0 with *ok set (1 only for an active
+ * account's right password) and *rehash, or the 429/503 status with the
+ * answer in out (nothing verified).
+ */
+int
+login_attempt_check(struct req *r, struct resp *out, const struct user *u,
+    const char *account, struct login_attempt *a, const char *pw,
+    size_t len, int *ok, int *rehash)
+{
+	int	rc;
+
+	*ok = *rehash = 0;
+	if ((rc = throttle_login_begin(r, out, account, a)) != 0)
+		return rc;
+	*ok = password_check(u, pw, len, rehash) && u->is_active &&
+	    u->deleted_at == 0;
+	throttle_login_end(r, a, *ok);
+	return 0;
 }
 
 static int
@@ -85,10 +89,83 @@ incorrect(struct resp *out)
 }
 
 /*
+ * The whole sign-in check, shared by the API login and the sign-in page:
+ * resolves the identifier (the phone first when it looks like one, then
+ * the email, then the username), records the attempt under the limits
+ * and verifies the password (a dummy hash for an unknown identifier, in
+ * the same time), then replaces an outdated hash.  Failures are counted
+ * in the metrics and audited here; success, and the unverified refusal,
+ * are the caller's to count and audit once it has answered.  Returns 0
+ * with the signed-in user in *out_u (freed by the caller),
+ * LOGIN_INCORRECT with nothing in out for a wrong identifier or password
+ * or an inactive account (each caller answers it in its own form), or
+ * the 429/503/5xx status with the answer in out.
+ */
+int
+login_verify(struct req *r, struct resp *out, const char *id, size_t idlen,
+    const char *pw, size_t pwlen, struct user **out_u)
+{
+	struct user	*u = NULL;
+	struct login_attempt a;
+	char		*ident = NULL, *phone = NULL, *account = NULL, *nh;
+	int		 rc, ok, rehash;
+
+	*out_u = NULL;
+	/*
+	 * An empty identifier or one holding a NUL byte matches no account,
+	 * but costs the same verification, under the same limits.
+	 */
+	if (idlen == 0 || memchr(id, '\0', idlen) != NULL)
+		account = account_key(NULL, id, idlen);
+	else {
+		ident = lower(id, idlen);
+		if (phone_like(ident, idlen))
+			phone = phone_normalise(ident);
+		if ((rc = store_user_by_login(r->db, ident, phone, &u)) < 0) {
+			rc = resp_store_error(out, rc);
+			goto done;
+		}
+		account = phone != NULL ? account_key(u, phone,
+		    strlen(phone)) : account_key(u, ident, idlen);
+	}
+	if ((rc = login_attempt_check(r, out, u, account, &a, pw, pwlen, &ok,
+	    &rehash)) != 0) {
+		metrics_count(rc == 429 ? MET_LOGIN_LOCKED : MET_LOGIN_FAILURE);
+		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u ? u->id : NULL,
+		    "reason=%s", rc == 429 ? "locked" : "error");
+		goto done;
+	}
+	if (!ok) {
+		metrics_count(MET_LOGIN_FAILURE);
+		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u ? u->id : NULL,
+		    "reason=%s", u == NULL ? "unknown_account" :
+		    !u->is_active || u->deleted_at != 0 ? "inactive" :
+		    "bad_password");
+		rc = LOGIN_INCORRECT;
+		goto done;
+	}
+	if (rehash && (nh = pwhash_hash(&cfg.pw, pw, pwlen)) != NULL) {
+		if (store_user_rehash(r->db, u->id, u->password_hash, nh) < 0)
+			log_warnx("rehash of user %s failed", u->id);
+		free_secret(nh);
+	}
+	*out_u = u;
+	u = NULL;
+	rc = 0;
+done:
+	free(account);
+	free(ident);
+	free(phone);
+	user_free(u);
+	return rc;
+}
+
+/*
  * POST /api/v1/auth/login, as an OAuth2 password form or JSON with
  * "login", "username" or "name".  200 with a token pair; 401 for a wrong
  * identifier or password and for inactive accounts, in the same time;
- * 403 for an unverified email when REQUIRE_VERIFIED_EMAIL; 429 throttled.
+ * 403 for an unverified email when REQUIRE_VERIFIED_EMAIL; 429 throttled;
+ * 503 when the attempt cannot be recorded.
  */
 int
 handle_login(struct req *r, struct resp *out)
@@ -97,8 +174,7 @@ handle_login(struct req *r, struct resp *out)
 	struct fval	*id;
 	struct user	*u = NULL;
 	struct json_object *list;
-	char		*ident = NULL, *phone = NULL, *account = NULL, *nh;
-	int		 rc, ok, rehash;
+	int		 rc;
 
 	if (!body_parse(r, out, 1, 0))
 		return out->status;
@@ -113,51 +189,20 @@ handle_login(struct req *r, struct resp *out)
 		rc = resp_422(out, list);
 		goto done;
 	}
-	if (id->len == 0 || memchr(id->s, '\0', id->len) != NULL) {
-		(void)password_check(NULL, v[F_PASSWORD].s, v[F_PASSWORD].len,
-		    &rehash);
-		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, NULL,
-		    "reason=unknown_account");
+	rc = login_verify(r, out, id->s, id->len, v[F_PASSWORD].s,
+	    v[F_PASSWORD].len, &u);
+	if (rc == LOGIN_INCORRECT) {
 		rc = incorrect(out);
 		goto done;
 	}
-	ident = lower(id->s, id->len);
-	if (phone_like(ident))
-		phone = phone_normalise(ident);
-	if ((rc = store_user_by_login(r->db, ident, phone, &u)) < 0) {
-		rc = resp_store_error(out, rc);
+	if (rc != 0)
 		goto done;
-	}
-	account = account_key(u, phone != NULL ? phone : ident);
-	if ((rc = throttle_login_check(r, out, account)) != 0) {
-		metrics_count(rc == 429 ? MET_LOGIN_LOCKED : MET_LOGIN_FAILURE);
-		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u ? u->id : NULL,
-		    "reason=%s", rc == 429 ? "locked" : "error");
-		goto done;
-	}
-	ok = password_check(u, v[F_PASSWORD].s, v[F_PASSWORD].len, &rehash);
-	if (!ok || !u->is_active || u->deleted_at != 0) {
-		metrics_count(MET_LOGIN_FAILURE);
-		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u ? u->id : NULL,
-		    "reason=%s", u == NULL ? "unknown_account" : !ok ?
-		    "bad_password" : "inactive");
-		throttle_login_failed(r, account);
-		rc = incorrect(out);
-		goto done;
-	}
-	throttle_login_ok(r, account);
 	if (cfg.require_verified && !u->email_verified) {
 		metrics_count(MET_LOGIN_UNVERIFIED);
 		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u->id,
 		    "reason=unverified");
 		rc = resp_detail(out, 403, "Email not verified");
 		goto done;
-	}
-	if (rehash && (nh = pwhash_hash(&cfg.pw, v[F_PASSWORD].s,
-	    v[F_PASSWORD].len)) != NULL) {
-		if (store_user_rehash(r->db, u->id, u->password_hash, nh) < 0)
-			log_warnx("rehash of user %s failed", u->id);
-		free_secret(nh);
 	}
 	rc = login_answer(r, out, u);
 	metrics_count(rc == 200 ? MET_LOGIN_SUCCESS : MET_LOGIN_FAILURE);
@@ -170,9 +215,6 @@ handle_login(struct req *r, struct resp *out)
 	r->user = u;
 	u = NULL;
 done:
-	free(account);
-	free(ident);
-	free(phone);
 	user_free(u);
 	fvals_free(v, F__MAX);
 	return rc;

@@ -282,8 +282,9 @@ int
 handle_page_delete(struct req *r, struct resp *out)
 {
 	struct resp	 tmp;
+	struct login_attempt a;
 	const char	*pw;
-	int		 rc, rehash;
+	int		 rc, ok, rehash;
 
 	if ((rc = account_form(r, out)) != 0)
 		return rc;
@@ -292,14 +293,15 @@ handle_page_delete(struct req *r, struct resp *out)
 		return account(r, out, 400, NULL, NULL, NULL,
 		    "Enter your password to delete your account.");
 	resp_init(&tmp);
-	if ((rc = throttle_login_check(r, &tmp, r->user->id)) != 0) {
+	/* Recorded before it is verified, like every password check. */
+	if ((rc = login_attempt_check(r, &tmp, r->user, r->user->id, &a, pw,
+	    strlen(pw), &ok, &rehash)) != 0) {
 		rc = rc == 429 ? page_throttled(out, &tmp) :
 		    page_failed(out, rc);
 		resp_free(&tmp);
 		return rc;
 	}
-	if (!password_check(r->user, pw, strlen(pw), &rehash)) {
-		throttle_login_failed(r, r->user->id);
+	if (!ok) {
 		resp_free(&tmp);
 		return account(r, out, 400, NULL, NULL, NULL,
 		    "Incorrect password");

@@ -175,7 +175,9 @@ done:
  * the token was good: the password is replaced, the token spent, the
  * user's other reset tokens voided, every session revoked and older
  * access tokens refused.  400 for an unknown, used or expired token;
- * 422 when new_password breaks the password rules.
+ * 422 when new_password breaks the password rules; 429 when the client
+ * address is over TOKEN_ATTEMPTS_PER_IP_PER_MINUTE.  The new password
+ * is hashed only once the token is known to be live.
  */
 int
 handle_reset_password(struct req *r, struct resp *out)
@@ -190,12 +192,24 @@ handle_reset_password(struct req *r, struct resp *out)
 		return out->status;
 	if (!fields_read(r, reset_fields, R__MAX, v, out))
 		return out->status;
-	/* Anything token_new() cannot have made fails before the costly hash. */
+	if ((rc = throttle_token_attempt(r, out)) != 0)
+		goto done;
+	/* Anything token_new() cannot have made fails at once. */
 	if (!token_shaped(v[R_TOKEN].s, v[R_TOKEN].len)) {
 		rc = resp_detail(out, 400, RESET_INVALID);
 		goto done;
 	}
+	/*
+	 * The costly hash only for a live token: a guessed one costs a
+	 * lookup.  The reset below checks the token again in its own
+	 * transaction, so one spent meanwhile still answers 400.
+	 */
 	token_hash(v[R_TOKEN].s, th);
+	if ((rc = store_token_live(r->db, th, "reset")) <= 0) {
+		rc = rc < 0 ? resp_store_error(out, rc) :
+		    resp_detail(out, 400, RESET_INVALID);
+		goto done;
+	}
 	if ((hash = pwhash_hash(&cfg.pw, v[R_NEW_PASSWORD].s,
 	    v[R_NEW_PASSWORD].len)) == NULL) {
 		rc = resp_detail(out, 500, "Internal Server Error");

@@ -34,7 +34,7 @@ static const struct field fields_captcha[F__MAX] = {
 	{ "username", FT_STRING, F_REQUIRED, field_username, 1024 },		/* F_USERNAME */
 	{ "password", FT_STRING, F_REQUIRED, field_password, 4096 },		/* F_PASSWORD */
 	{ "phone", FT_STRING, 0, field_phone, 64 },				/* F_PHONE */
-	{ "captcha_id", FT_STRING, F_REQUIRED, NULL, 128 },			/* F_CAPTCHA_ID */
+	{ "captcha_id", FT_UUID, F_REQUIRED, NULL, 128 },			/* F_CAPTCHA_ID */
 	{ "captcha_answer", FT_STRING, F_REQUIRED, NULL, 256 },			/* F_CAPTCHA_ANSWER */
 };
 
@@ -95,10 +95,13 @@ conflict(struct req *r, struct resp *out, int rc, const char *username)
 	}
 }
 
-/* Checks the email, then the username, before the costly hash. */
+/*
+ * Checks the email, the username, then the phone, before the costly
+ * hash: a request that will be refused hashes nothing.
+ */
 static int
 precheck(struct req *r, struct resp *out, const char *email,
-    const char *username)
+    const char *username, const char *phone)
 {
 	int	rc;
 
@@ -107,6 +110,8 @@ precheck(struct req *r, struct resp *out, const char *email,
 	if ((rc = store_username_available(r->db, username)) <= 0)
 		return conflict(r, out, rc == 0 ? STORE_EUSERNAME : rc,
 		    username);
+	if (phone != NULL && (rc = store_phone_taken(r->db, phone)) != 0)
+		return conflict(r, out, rc > 0 ? STORE_EPHONE : rc, username);
 	return 0;
 }
 
@@ -135,9 +140,10 @@ handle_register(struct req *r, struct resp *out)
 		return out->status;
 	if ((rc = throttle_register(r, out)) != 0 ||
 	    (cfg.captcha_url != NULL && (rc = captcha_check(out,
-	    v[F_CAPTCHA_ID].s, v[F_CAPTCHA_ANSWER].s)) != 0))
+	    v[F_CAPTCHA_ID].norm, v[F_CAPTCHA_ANSWER].s)) != 0))
 		goto done;
-	if ((rc = precheck(r, out, v[F_EMAIL].norm, v[F_USERNAME].s)) != 0)
+	if ((rc = precheck(r, out, v[F_EMAIL].norm, v[F_USERNAME].s,
+	    v[F_PHONE].norm)) != 0)
 		goto done;
 	if ((hash = pwhash_hash(&cfg.pw, v[F_PASSWORD].s,
 	    v[F_PASSWORD].len)) == NULL) {

@@ -114,7 +114,8 @@ verification_queue(struct req *r, const struct user *u)
  * POST /api/v1/auth/verify-email {"token"}.  200 {"message":"Email
  * verified"} when the token was good (it and the user's other
  * verification tokens are spent), 400 for an unknown, used or expired
- * token or an inactive account.
+ * token or an inactive account, 429 when the client address is over
+ * TOKEN_ATTEMPTS_PER_IP_PER_MINUTE.
  */
 int
 handle_verify_email(struct req *r, struct resp *out)
@@ -127,6 +128,8 @@ handle_verify_email(struct req *r, struct resp *out)
 		return out->status;
 	if (!fields_read(r, verify_fields, V__MAX, v, out))
 		return out->status;
+	if ((rc = throttle_token_attempt(r, out)) != 0)
+		goto done;
 	if (!token_shaped(v[V_TOKEN].s, v[V_TOKEN].len)) {
 		rc = resp_detail(out, 400, VERIFY_INVALID);
 		goto done;

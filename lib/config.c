@@ -598,6 +598,9 @@ load_numbers(char *err, size_t errlen)
 	    cfg.register_max_ip_hour);
 	NUM("RESET_MAX_PER_ACCOUNT_PER_HOUR", 3, 0, 1000000,
 	    cfg.reset_max_account_hour);
+	NUM("TOKEN_ATTEMPTS_PER_IP_PER_MINUTE", 30, 0, 1000000,
+	    cfg.token_attempts_ip_min);
+	NUM("MAX_SESSIONS_PER_USER", 50, 0, 1000000, cfg.max_sessions_user);
 	NUM("AUTH_WORKERS", cpus(), 1, 256, cfg.workers);
 	NUM("AUTH_HASH_WORKERS", cpus() / 2 > 1 ? cpus() / 2 : 1, 1, 256,
 	    cfg.hash_workers);

@@ -49,6 +49,8 @@ struct config {
 	long		 login_max_fail_ip_min;
 	long		 register_max_ip_hour;
 	long		 reset_max_account_hour;
+	long		 token_attempts_ip_min;	/* TOKEN_ATTEMPTS_PER_IP_PER_MINUTE */
+	long		 max_sessions_user;	/* MAX_SESSIONS_PER_USER */
 
 	int		 require_verified;
 	int		 workers;

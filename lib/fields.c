@@ -78,9 +78,10 @@ ctype_form(const char *ct)
  * Refuses, before json-c sees them, what it takes beyond RFC 8259 even
  * in strict mode: bytes that are not UTF-8 (its check lets overlong
  * forms and encoded surrogates through, and answers echo input),
- * single-quoted strings, and NaN and Infinity (which it would print back
- * into an answer that is then not JSON).  Returns the offset of the
- * first such byte, or n.
+ * single-quoted strings, NaN and Infinity (which it would print back
+ * into an answer that is then not JSON), and raw control characters
+ * (U+0000 to U+001F) inside strings, which RFC 8259 forbids and json-c
+ * lets through.  Returns the offset of the first such byte, or n.
  */
 static size_t
 json_prescan(const char *s, size_t n)
@@ -103,6 +104,8 @@ json_prescan(const char *s, size_t n)
 			continue;
 		}
 		if (instr) {
+			if (c < 0x20)
+				return i;
 			if (c == '\\')
 				i++;
 			else if (c == '"')
@@ -116,16 +119,23 @@ json_prescan(const char *s, size_t n)
 	return n;
 }
 
-static struct json_object *
-parse_json(const char *s, size_t n, size_t *errpos)
+/*
+ * Parses the whole of s as one JSON value.  Returns 1 with the value in
+ * *out (NULL for JSON null), or 0 with the byte offset where parsing
+ * stopped in *errpos.
+ */
+static int
+parse_json(const char *s, size_t n, struct json_object **out, size_t *errpos)
 {
 	struct json_tokener	*tok;
 	struct json_object	*j;
 	size_t			 end;
+	int			 ok;
 
+	*out = NULL;
 	if ((end = json_prescan(s, n)) < n) {
 		*errpos = end;
-		return NULL;
+		return 0;
 	}
 	if ((tok = json_tokener_new_ex(JSON_DEPTH_MAX)) == NULL)
 		abort();
@@ -133,18 +143,31 @@ parse_json(const char *s, size_t n, size_t *errpos)
 	    JSON_TOKENER_VALIDATE_UTF8);
 	j = json_tokener_parse_ex(tok, s, (int)n);
 	end = json_tokener_get_parse_end(tok);
-	if (j != NULL) {
+	/*
+	 * A scalar at the very end of the input (a body "42" or "null") is
+	 * still open: json-c waits for more.  The end of the body closes
+	 * it, as a NUL terminator would.
+	 */
+	if (j == NULL && end == n &&
+	    json_tokener_get_error(tok) == json_tokener_continue) {
+		j = json_tokener_parse_ex(tok, "", 1);
+		end = n;
+	}
+	ok = json_tokener_get_error(tok) == json_tokener_success;
+	if (ok) {
 		while (end < n && (s[end] == ' ' || s[end] == '\t' ||
 		    s[end] == '\n' || s[end] == '\r'))
 			end++;
-		if (end != n) {
-			json_object_put(j);
-			j = NULL;
-		}
+		ok = end == n;
 	}
 	json_tokener_free(tok);
-	*errpos = end > n ? n : end;
-	return j;
+	if (!ok) {
+		json_object_put(j);
+		*errpos = end > n ? n : end;
+		return 0;
+	}
+	*out = j;
+	return 1;
 }
 
 int
@@ -180,7 +203,7 @@ body_parse(struct req *r, struct resp *out, int allow_form, int empty_ok)
 		    json_object_new_string_len(r->body, (int)r->bodylen)));
 		return 0;
 	}
-	if ((j = parse_json(r->body, r->bodylen, &pos)) == NULL) {
+	if (!parse_json(r->body, r->bodylen, &j, &pos)) {
 		struct json_object	*e = json_object_new_object();
 		struct json_object	*loc = json_object_new_array();
 
@@ -195,6 +218,7 @@ body_parse(struct req *r, struct resp *out, int allow_form, int empty_ok)
 		one_422(out, e);
 		return 0;
 	}
+	/* A scalar (JSON null included) or an array is valid JSON, but no body. */
 	if (!json_object_is_type(j, json_type_object)) {
 		one_422(out, err_entry("model_attributes_type", NULL,
 		    "Input should be a valid dictionary or object to extract "
@@ -203,6 +227,28 @@ body_parse(struct req *r, struct resp *out, int allow_form, int empty_ok)
 	}
 	r->json = j;
 	return 1;
+}
+
+/*
+ * A UUID field as pydantic reads one: NULL with the canonical form in
+ * fv->norm, else its uuid_parsing entry.
+ */
+static struct json_object *
+uuid_entry(const struct field *f, struct json_object *v, struct fval *fv)
+{
+	struct json_object	*e;
+	char			 id[37], err[256], *full;
+
+	if (validate_uuid(fv->s, fv->len, id, err, sizeof(err)) != NULL) {
+		full = xasprintf("Input should be a valid UUID, %s", err);
+		e = err_entry("uuid_parsing", f->name, full,
+		    json_object_get(v));
+		free(full);
+		return e;
+	}
+	fv->norm = xstrdup(id);
+	fv->present = 1;
+	return NULL;
 }
 
 static struct json_object *
@@ -244,8 +290,12 @@ field_entry(const struct field *f, struct json_object *body,
 		}
 		/* FALLTHROUGH */
 	case FT_STRING:
+	case FT_UUID:
 		break;
 	}
+	if (f->type == FT_UUID && !json_object_is_type(v, json_type_string))
+		return err_entry("uuid_type", f->name, "UUID input should be "
+		    "a string, bytes or UUID object", json_object_get(v));
 	if (!json_object_is_type(v, json_type_string))
 		return err_entry("string_type", f->name,
 		    "Input should be a valid string", json_object_get(v));
@@ -260,6 +310,8 @@ field_entry(const struct field *f, struct json_object *body,
 		free(full);
 		return e;
 	}
+	if (f->type == FT_UUID)
+		return uuid_entry(f, v, fv);
 	if (f->check != NULL && (msg = f->check(fv->s, fv->len,
 	    &fv->norm)) != NULL) {
 		full = (f->flags & F_NOPREFIX) ? xstrdup(msg) :
@@ -287,7 +339,11 @@ fields_read(struct req *r, const struct field *f, size_t n,
 		else if (v == NULL && f[i].type != FT_STRING_OR_NULL &&
 		    !(f[i].flags & F_REQUIRED))
 			continue;	/* an optional field sent as null */
-		else if (v == NULL && f[i].type != FT_STRING_OR_NULL) {
+		else if (v == NULL && f[i].type == FT_UUID) {
+			e = err_entry("uuid_type", f[i].name, "UUID input "
+			    "should be a string, bytes or UUID object", NULL);
+			goto add;
+		} else if (v == NULL && f[i].type != FT_STRING_OR_NULL) {
 			e = err_entry(f[i].type == FT_BOOL ? "bool_type" :
 			    f[i].type == FT_INT ? "int_type" : "string_type",
 			    f[i].name, f[i].type == FT_BOOL ?

@@ -21,6 +21,7 @@ enum ftype {
 	FT_BOOL,
 	FT_INT,
 	FT_STRING_OR_NULL,	/* a string, or JSON null meaning "clear" */
+	FT_UUID,		/* a UUID string (uuid_parsing); norm: canonical form */
 };
 
 #define F_REQUIRED	0x01

@@ -180,6 +180,23 @@ resp_store_error(struct resp *o, int rc)
 }
 
 int
+resp_store_unwritable(struct resp *o, int rc)
+{
+	struct json_object	*j;
+
+	if (rc == STORE_EBUSY)
+		return resp_store_error(o, rc);
+	j = json_object_new_object();
+	json_object_object_add(j, "detail", json_object_new_string(
+	    "Database error: Cannot record the attempt. Service temporarily "
+	    "unavailable."));
+	json_object_object_add(j, "error_code",
+	    json_object_new_string("DB_UNWRITABLE"));
+	resp_header(o, "Retry-After", "10");
+	return resp_json(o, 503, j);
+}
+
+int
 resp_too_many(struct resp *o, long retry_after)
 {
 	resp_headerf(o, "Retry-After", "%ld", retry_after < 1 ? 1 :

@@ -121,6 +121,12 @@ int	 resp_message(struct resp *, int status, const char *msg);
 int	 resp_unauthorized(struct resp *, const char *msg);
 /* Maps a store error (STORE_EBUSY, STORE_EDB, ...) to the SPEC's 503/500. */
 int	 resp_store_error(struct resp *, int rc);
+/*
+ * When a throttled attempt cannot be recorded (a full disk, say): 503
+ * DB_UNWRITABLE with Retry-After, or DB_LOCKED's 503 when busy.  The
+ * limits fail closed: nothing is verified that could not be counted.
+ */
+int	 resp_store_unwritable(struct resp *, int rc);
 /* 429 with Retry-After. */
 int	 resp_too_many(struct resp *, long retry_after);
 /* 204, no body. */

@@ -2,6 +2,9 @@
  * Allocation, randomness, encodings, hashing, UUIDs and time.
  * See util.h for the out-of-memory policy.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -344,4 +347,25 @@ free_secret(char *s)
 		return;
 	OPENSSL_cleanse(s, strlen(s));
 	free(s);
+}
+
+void
+ip_key(const char *ip, char *out, size_t outlen)
+{
+	struct in6_addr	a;
+	char		buf[INET6_ADDRSTRLEN];
+
+	snprintf(out, outlen, "%s", ip != NULL ? ip : "");
+	if (ip == NULL || strchr(ip, ':') == NULL ||
+	    inet_pton(AF_INET6, ip, &a) != 1)
+		return;
+	if (IN6_IS_ADDR_V4MAPPED(&a)) {
+		if (inet_ntop(AF_INET, &a.s6_addr[12], buf, sizeof(buf)) !=
+		    NULL)
+			snprintf(out, outlen, "%s", buf);
+		return;
+	}
+	memset(&a.s6_addr[8], 0, 8);
+	if (inet_ntop(AF_INET6, &a, buf, sizeof(buf)) != NULL)
+		snprintf(out, outlen, "%s/64", buf);
 }

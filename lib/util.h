@@ -53,6 +53,15 @@ void	 token_hash(const char *, unsigned char hash[32]);
 /* Constant-time comparison of two byte strings; 1 when equal. */
 int	 ct_eq(const void *, size_t, const void *, size_t);
 
+/*
+ * The key a client address is counted under by the per-address limits:
+ * an IPv6 address by its /64 prefix ("2001:db8:1:2::/64"), since one
+ * client commonly holds the whole /64; an IPv4-mapped IPv6 address as
+ * its IPv4 address; anything else (IPv4, unparsable) as it is.  Writes
+ * at most outlen bytes (64 is always enough for an address) into out.
+ */
+void	 ip_key(const char *ip, char *out, size_t outlen);
+
 /* Seconds since the epoch. */
 int64_t	 now_s(void);
 /* Monotonic milliseconds. */

@@ -40,7 +40,9 @@
  *   count, and the leading "00" is looked for after the separators are
  *   dropped.
  */
+#include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +150,9 @@ static const char MSG_USER_CHARS[] =
     "and hyphens (-).";
 static const char MSG_USER_RESERVED[] =
     "This username is reserved and cannot be used.";
+/* Not in the SPEC: see docs/DECISIONS.md (issue 9). */
+static const char MSG_USER_PHONE[] =
+    "Username cannot look like a phone number.";
 static const char MSG_USER_REPEAT[] =
     "Username cannot contain consecutive underscores or hyphens.";
 
@@ -516,6 +521,8 @@ validate_username(const char *in, size_t len)
 	for (i = 1; i < len; i++)
 		if ((s[i] == '_' || s[i] == '-') && s[i] == s[i - 1])
 			return MSG_USER_REPEAT;
+	if (phone_like(in, len))
+		return MSG_USER_PHONE;
 	return NULL;
 }
 
@@ -633,4 +640,132 @@ phone_normalise(const char *in)
 	p = xmalloc(len + 1);
 	phone_norm_into(in, len, p);
 	return p;
+}
+
+int
+phone_like(const char *s, size_t n)
+{
+	size_t	i;
+	int	digits = 0, plus = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+		else if (s[i] == '+' && digits == 0 && plus++ == 0)
+			continue;
+		else if (strchr(" -.()", s[i]) == NULL || s[i] == '\0')
+			return 0;
+	}
+	return digits >= 8;
+}
+
+/*
+ * The error of the uuid crate that pydantic-core reports, for an input
+ * that is not a UUID in any of its forms.  The positions it names are
+ * 1-based, counted in bytes from the start of the whole input.
+ */
+static void
+uuid_error(const char *s, size_t n, char *err, size_t errlen)
+{
+	static const size_t	 starts[5] = { 0, 9, 14, 19, 24 };
+	static const int	 want[5] = { 8, 4, 4, 4, 12 };
+	const char		*u = s;
+	size_t			 un = n, off = 0, i, bounds[4] = { 0 };
+	size_t			 hyphens = 0;
+	int			 simple = 1;
+
+	if (n >= 2 && s[0] == '{' && s[n - 1] == '}') {
+		u = s + 1;
+		un = n - 2;
+		off = 1;
+		simple = 0;
+	} else if (n >= 9 && strncmp(s, "urn:uuid:", 9) == 0) {
+		u = s + 9;
+		un = n - 9;
+		off = 9;
+		simple = 0;
+	}
+	for (i = 0; i < un; i++) {
+		unsigned char c = (unsigned char)u[i];
+
+		if (c == '-') {
+			if (hyphens < 4)
+				bounds[hyphens] = i;
+			hyphens++;
+		} else if (!isxdigit(c)) {
+			size_t k = 1;
+
+			/* A multibyte character is named whole. */
+			if (c >= 0x80)
+				while (i + k < un && k < 4 &&
+				    ((unsigned char)u[i + k] & 0xc0) == 0x80)
+					k++;
+			snprintf(err, errlen, "invalid character: expected an "
+			    "optional prefix of `urn:uuid:` followed by "
+			    "[0-9a-fA-F-], found `%.*s` at %zu", (int)k, u + i,
+			    i + off + 1);
+			return;
+		}
+	}
+	if (hyphens == 0 && simple) {
+		snprintf(err, errlen, "invalid length: expected length 32 for "
+		    "simple format, found %zu", n);
+		return;
+	}
+	if (hyphens != 4) {
+		snprintf(err, errlen, "invalid group count: expected 5, "
+		    "found %zu", hyphens + 1);
+		return;
+	}
+	for (i = 0; i < 4; i++)
+		if (bounds[i] != starts[i + 1] - 1) {
+			snprintf(err, errlen, "invalid group length in group "
+			    "%zu: expected %d, found %zu", i, want[i],
+			    bounds[i] - starts[i]);
+			return;
+		}
+	snprintf(err, errlen, "invalid group length in group 4: expected "
+	    "12, found %zu", n - starts[4]);
+}
+
+/* 32 hex digits at s, with hyphens at the given offsets when hy. */
+static int
+uuid_hex(const char *s, size_t n, int hy, char out[37])
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (hy && (i == 8 || i == 13 || i == 18 || i == 23)) {
+			if (s[i] != '-')
+				return -1;
+			continue;
+		}
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+		out[k++] = (char)tolower((unsigned char)s[i]);
+		if (k == 8 || k == 13 || k == 18 || k == 23)
+			out[k++] = '-';
+	}
+	out[k] = '\0';
+	return k == 36 ? 0 : -1;
+}
+
+const char *
+validate_uuid(const char *in, size_t len, char out[37], char *err,
+    size_t errlen)
+{
+	int	rc = -1;
+
+	if (len == 32)
+		rc = uuid_hex(in, len, 0, out);
+	else if (len == 36)
+		rc = uuid_hex(in, len, 1, out);
+	else if (len == 38 && in[0] == '{' && in[37] == '}')
+		rc = uuid_hex(in + 1, 36, 1, out);
+	else if (len == 45 && strncmp(in, "urn:uuid:", 9) == 0)
+		rc = uuid_hex(in + 9, 36, 1, out);
+	if (rc == 0)
+		return NULL;
+	uuid_error(in, len, err, errlen);
+	return err;
 }

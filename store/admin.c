@@ -216,7 +216,8 @@ apply_patch(struct store *st, const char *id, const struct user_patch *p)
  * Applies an administrator's patch to a live user in one BEGIN IMMEDIATE
  * transaction.  Demoting or deactivating the last active ADMIN is
  * refused with STORE_ELASTADMIN; deactivation revokes every session and
- * moves the token generation on.  Returns 1 with the updated user in
+ * moves the token generation on, and so does a demotion (access tokens
+ * carry the role as a claim).  Returns 1 with the updated user in
  * *out (freed by user_free()), 0 when the user is unknown or deleted,
  * <0 on error.
  */
@@ -247,6 +248,15 @@ store_user_patch(struct store *st, const char *id,
 		goto done;
 	if (deactivate && u->is_active &&
 	    (rc = user_revoke_all_tx(st, id)) < 0)
+		goto done;
+	/*
+	 * Access tokens carry the role as a claim: after a demotion the
+	 * older ones would over-privilege whoever reads the claim, so the
+	 * generation moves on.  A promotion keeps them (a claim below the
+	 * real role grants nothing, and the new role counts at once).
+	 */
+	if (p->set_role && p->role < u->role && !(deactivate &&
+	    u->is_active) && (rc = user_bump_gen_tx(st, id)) < 0)
 		goto done;
 	user_free(u);
 	if ((rc = get_tx(st, id, &u)) <= 0) {

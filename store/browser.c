@@ -57,6 +57,11 @@ store_browser_start(struct store *st, const char *uid, const char *ua,
 	uuid_v4(sid);
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
+	/* Browser sessions count towards MAX_SESSIONS_PER_USER too. */
+	if ((rc = session_make_room_tx(st, uid, now)) < 0) {
+		tx_rollback(st);
+		return rc;
+	}
 	if ((s = stmt_get(st, MOD_BROWSER, sql, Q__MAX, Q_START)) == NULL) {
 		tx_rollback(st);
 		return STORE_EDB;

@@ -25,8 +25,13 @@ static const char *const sql[] = {
 	"COMMIT",		/* Q_COMMIT */
 	"ROLLBACK",		/* Q_ROLLBACK */
 	"SELECT 1",		/* Q_PING */
+	/* Q_PROBE_INSERT: a row that lives only inside the write probe */
+	"INSERT INTO throttle_events (bucket, key, at) VALUES ('probe', '', 0)",
+	/* Q_PROBE_DELETE */
+	"DELETE FROM throttle_events WHERE rowid = last_insert_rowid()",
 };
-enum { Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_PING, Q__MAX };
+enum { Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_PING, Q_PROBE_INSERT,
+    Q_PROBE_DELETE, Q__MAX };
 
 int
 store_err(struct store *st, int rc, const char *what)
@@ -283,10 +288,31 @@ store_close(struct store *st)
 	free(st);
 }
 
+/*
+ * A write that commits, as the throttling counters do: BEGIN IMMEDIATE
+ * and ROLLBACK alone would write nothing and miss a full disk, while
+ * the commit of an inserted and deleted row appends its pages to the
+ * WAL (SQLITE_FULL when the filesystem has no room for them).
+ */
+static int
+write_probe(struct store *st)
+{
+	int	rc;
+
+	if ((rc = tx_begin(st)) < 0)
+		return rc;
+	if ((rc = exec1(st, Q_PROBE_INSERT)) < 0 ||
+	    (rc = exec1(st, Q_PROBE_DELETE)) < 0) {
+		tx_rollback(st);
+		return rc;
+	}
+	return tx_commit(st);
+}
+
 int
 store_ready(struct store *st)
 {
-	return st != NULL && exec1(st, Q_PING) == 0;
+	return st != NULL && exec1(st, Q_PING) == 0 && write_probe(st) == 0;
 }
 
 /*

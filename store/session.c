@@ -1,5 +1,15 @@
 /*
  * Sessions (token families) and their refresh tokens.
+ *
+ * The tables stay bounded whatever a client does: each rotation deletes
+ * the session's spent tokens but the newest SPENT_KEEP (a spent token
+ * is kept only to recognise its reuse; one deleted is refused as
+ * unknown, the same 401), each session start deletes a batch of dead
+ * sessions (past their expiry or revoked, their tokens with them), and a
+ * user holds at most MAX_SESSIONS_PER_USER live sessions: a new one ends
+ * the oldest.  So one user's rows are at most MAX_SESSIONS_PER_USER
+ * sessions of 1 + SPENT_KEEP tokens each, plus dead ones awaiting their
+ * batch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,10 +18,16 @@
 #include <json-c/json.h>
 
 #include "audit.h"
+#include "config.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
 #include "store_int.h"
+
+/* Spent refresh tokens kept per session, for reuse detection. */
+#define SPENT_KEEP	16
+/* Dead sessions deleted per session start. */
+#define PRUNE_BATCH	32
 
 enum {
 	Q_SESSION_INSERT,
@@ -23,6 +39,10 @@ enum {
 	Q_SESSION_USER,
 	Q_LIST,
 	Q_REVOKE_ONE,
+	Q_PRUNE_SPENT,
+	Q_PRUNE_EXPIRED,
+	Q_PRUNE_REVOKED,
+	Q_CAP,
 	Q__MAX
 };
 
@@ -54,6 +74,21 @@ static const char *const sql[Q__MAX] = {
 	/* Q_REVOKE_ONE */
 	"UPDATE sessions SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 "
 	"AND revoked_at IS NULL AND expires_at > ?3",
+	/* Q_PRUNE_SPENT: all spent tokens of a session but the newest ?2 */
+	"DELETE FROM refresh_tokens WHERE session_id = ?1 AND spent_at IS NOT "
+	"NULL AND hash NOT IN (SELECT hash FROM refresh_tokens WHERE "
+	"session_id = ?1 AND spent_at IS NOT NULL ORDER BY spent_at DESC, "
+	"created_at DESC LIMIT ?2)",
+	/* Q_PRUNE_EXPIRED: a batch (sessions_expiry) */
+	"DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE "
+	"expires_at <= ?1 LIMIT ?2)",
+	/* Q_PRUNE_REVOKED: a batch (sessions_revoked) */
+	"DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE "
+	"revoked_at IS NOT NULL LIMIT ?1)",
+	/* Q_CAP: the user's live sessions but the newest ?3 */
+	"DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE "
+	"user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 "
+	"ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?3)",
 };
 
 struct tokrow {
@@ -80,6 +115,35 @@ insert_token(struct store *st, const unsigned char hash[32], const char *sid,
 }
 
 int
+session_make_room_tx(struct store *st, const char *uid, int64_t now)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((s = stmt_get(st, MOD_SESSION, sql, Q__MAX, Q_PRUNE_EXPIRED)) ==
+	    NULL)
+		return STORE_EDB;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int(s, 2, PRUNE_BATCH);
+	if ((rc = stmt_run(st, s, "prune expired sessions")) < 0)
+		return rc;
+	if ((s = stmt_get(st, MOD_SESSION, sql, Q__MAX, Q_PRUNE_REVOKED)) ==
+	    NULL)
+		return STORE_EDB;
+	sqlite3_bind_int(s, 1, PRUNE_BATCH);
+	if ((rc = stmt_run(st, s, "prune revoked sessions")) < 0)
+		return rc;
+	if (cfg.max_sessions_user <= 0)
+		return 0;
+	if ((s = stmt_get(st, MOD_SESSION, sql, Q__MAX, Q_CAP)) == NULL)
+		return STORE_EDB;
+	bind_text(s, 1, uid);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int64(s, 3, cfg.max_sessions_user - 1);
+	return stmt_run(st, s, "end the oldest sessions");
+}
+
+int
 store_session_start(struct store *st, const char *uid, const char *ua,
     const char *ip, const unsigned char hash[32], int64_t ttl, char *sid)
 {
@@ -90,6 +154,8 @@ store_session_start(struct store *st, const char *uid, const char *ua,
 	uuid_v4(sid);
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
+	if ((rc = session_make_room_tx(st, uid, now)) < 0)
+		goto fail;
 	if ((s = stmt_get(st, MOD_SESSION, sql, Q__MAX, Q_SESSION_INSERT)) ==
 	    NULL) {
 		rc = STORE_EDB;
@@ -177,7 +243,13 @@ store_session_rotate(struct store *st, const unsigned char old[32],
 			metrics_count(MET_REFRESH_REUSE);
 			audit_event(AUDIT_SESSION_END, NULL, t.uid,
 			    "reason=refresh_token_reuse");
-			if ((rc = revoke_session(st, t.sid, now)) < 0)
+			/*
+			 * The thief may hold access tokens of this family;
+			 * tokens carry no session, so the user's generation
+			 * moves on (other sessions refresh into new ones).
+			 */
+			if ((rc = revoke_session(st, t.sid, now)) < 0 ||
+			    (rc = user_bump_gen_tx(st, t.uid)) < 0)
 				goto fail;
 			if ((rc = tx_commit(st)) < 0)
 				return rc;
@@ -216,6 +288,15 @@ store_session_rotate(struct store *st, const unsigned char old[32],
 	if ((rc = stmt_run(st, s, "spend refresh token")) < 0)
 		goto fail;
 	if ((rc = insert_token(st, new, t.sid, now, ttl)) < 0)
+		goto fail;
+	if ((s = stmt_get(st, MOD_SESSION, sql, Q__MAX, Q_PRUNE_SPENT)) ==
+	    NULL) {
+		rc = STORE_EDB;
+		goto fail;
+	}
+	bind_text(s, 1, t.sid);
+	sqlite3_bind_int(s, 2, SPENT_KEEP);
+	if ((rc = stmt_run(st, s, "prune spent refresh tokens")) < 0)
 		goto fail;
 	if ((s = stmt_get(st, MOD_SESSION, sql, Q__MAX, Q_SESSION_TOUCH)) ==
 	    NULL) {

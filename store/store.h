@@ -70,7 +70,10 @@ int	 store_migrate(const char *path);
 /* Opens a connection with the pragmas of ARCHITECTURE.md.  Returns 0 or -1 (logged). */
 int	 store_open(const char *path, struct store **);
 void	 store_close(struct store *);
-/* 1 when the database answers a trivial query, else 0. */
+/*
+ * 1 when the database answers a trivial query and a write commits (a
+ * full disk or a read-only file fails it), else 0.
+ */
 int	 store_ready(struct store *);
 /*
  * Whether the schema is the newest this program knows: 1 current, 0 older
@@ -118,21 +121,27 @@ int	 store_user_by_id_session(struct store *, const char *id,
 /* By lower-cased email (any state). */
 int	 store_user_by_email(struct store *, const char *email, struct user **);
 /*
- * By login identifier: the lower-cased email, the username
- * (case-insensitive), or the normalised phone (may be NULL).
+ * By login identifier: the normalised phone first when one is given
+ * (NULL when the identifier does not look like a phone), then the
+ * lower-cased email, then the username (case-insensitive).
  */
 int	 store_user_by_login(struct store *, const char *ident, const char *phone,
 	    struct user **);
 /* 1 when the username is available (case-insensitive), 0 taken, <0 error. */
 int	 store_username_available(struct store *, const char *);
+/* 1 when the normalised phone is held by an account, 0 free, <0 error. */
+int	 store_phone_taken(struct store *, const char *);
 /* 1 when the email belongs to an account (any state), 0 free, <0 error. */
 int	 store_email_taken(struct store *, const char *);
 /* Replaces a hash after a successful login with an outdated one (only if unchanged). */
 int	 store_user_rehash(struct store *, const char *id, const char *old, const char *new);
 /*
- * Sets a new password hash, increments the token generation and revokes
- * every session of the user, in one transaction.  Returns 1, 0 when the
- * user is gone or inactive, <0 error.  *gen receives the new generation.
+ * Sets a new password hash, increments the token generation, revokes
+ * every session of the user and voids the user's live reset tokens, in
+ * one transaction: the one place every password change goes through
+ * (POST /users/me/password, authctl user set-password).  Returns 1, 0
+ * when the user is gone or inactive, <0 error.  *gen receives the new
+ * generation.
  */
 int	 store_user_set_password(struct store *, const char *id, const char *hash,
 	    int64_t *gen);
@@ -143,16 +152,21 @@ int	 store_admin_exists(struct store *);
 
 /*
  * Starts a session for user_id with the refresh token whose hash is
- * given.  Writes the session id to sid (37 bytes).  Returns 1 or <0.
+ * given.  Writes the session id to sid (37 bytes).  In the same
+ * transaction deletes a batch of dead sessions (expired or revoked) and
+ * ends the user's oldest live sessions beyond MAX_SESSIONS_PER_USER.
+ * Returns 1 or <0.
  */
 int	 store_session_start(struct store *, const char *user_id, const char *ua,
 	    const char *ip, const unsigned char hash[32], int64_t ttl, char *sid);
 /*
  * Rotates a refresh token: spends old_hash and stores new_hash in the same
- * session, in one transaction.  Returns 1 with the session's user in *u,
+ * session, in one transaction, keeping only the session's newest spent
+ * tokens (for reuse detection).  Returns 1 with the session's user in *u,
  * 0 when the token is unknown, spent, expired or revoked, or its user is
  * inactive (a spent token presented more than grace seconds after its
- * rotation revokes the whole session), <0 error.
+ * rotation revokes the whole session and moves the user's token
+ * generation on), <0 error.
  */
 int	 store_session_rotate(struct store *, const unsigned char old_hash[32],
 	    const unsigned char new_hash[32], int64_t ttl, int64_t grace,
@@ -213,6 +227,9 @@ int	 store_browser_end(struct store *, const unsigned char hash[32]);
 /* Stores a token hash of kind "reset" or "verify" for a user. 1 or <0. */
 int	 store_token_create(struct store *, const char *user_id, const char *kind,
 	    const unsigned char hash[32], int64_t ttl);
+/* Whether a token of kind is live (a read, checked again by its use): 1, 0, <0. */
+int	 store_token_live(struct store *, const unsigned char hash[32],
+	    const char *kind);
 /*
  * Resets a password with a reset token: marks it used, voids the user's
  * other reset tokens, sets the hash, increments the generation and
@@ -234,6 +251,29 @@ int	 store_token_count_since(struct store *, const char *user_id, const char *ki
 
 /* Records one event. 1 or <0.  Prunes old rows now and then. */
 int	 store_throttle_add(struct store *, const char *bucket, const char *key);
+/* One limit of store_throttle_take(): at most max events per window seconds. */
+struct throttle_limit {
+	const char	*bucket;
+	const char	*key;
+	long		 max;		/* 0: off, neither checked nor recorded */
+	int64_t		 window;	/* seconds */
+	int64_t		 row;		/* out: the event recorded, 0 when none */
+};
+/*
+ * Atomically: refuses when lock_key (may be NULL) is locked or a limit
+ * is reached (0, seconds to wait in *retry), else records one event per
+ * limit (1).  <0 on error, nothing recorded.
+ */
+int	 store_throttle_take(struct store *, const char *lock_key,
+	    struct throttle_limit *, size_t n, int64_t *retry);
+/*
+ * After a failure: locks key for lockout seconds (and forgets its
+ * events) once bucket/key holds max events in window.  Count or <0.
+ */
+int	 store_throttle_failed(struct store *, const char *bucket, const char *key,
+	    long max, int64_t window, int64_t lockout);
+/* Forgets one recorded event by its row: 1, 0 gone, <0. */
+int	 store_throttle_forget(struct store *, int64_t row);
 /* Events in bucket/key since a time: count or <0; *oldest receives the oldest one's time. */
 int	 store_throttle_count(struct store *, const char *bucket, const char *key,
 	    int64_t since, int64_t *oldest);

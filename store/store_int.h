@@ -63,6 +63,15 @@ char		*col_text(sqlite3_stmt *, int);
 	"is_active, token_gen, created_at, updated_at, deleted_at"
 /* Builds a user from a row selected with USER_COLS starting at column 0. */
 struct user	*user_row(sqlite3_stmt *);
+/*
+ * Inside a session start's transaction (API or browser): deletes a batch
+ * of dead sessions, then ends the user's oldest live sessions beyond
+ * MAX_SESSIONS_PER_USER - 1, making room for the new one.  0 or <0.
+ */
+int		 session_make_room_tx(struct store *, const char *user_id,
+		    int64_t now);
+/* Moves the user's token generation on (inside a transaction): 1, 0 no such user, <0. */
+int		 user_bump_gen_tx(struct store *, const char *user_id);
 /* Revokes all sessions of a user and bumps the generation (inside a transaction). */
 int		 user_revoke_all_tx(struct store *, const char *user_id);
 

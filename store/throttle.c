@@ -29,6 +29,7 @@ enum {
 	Q_LOCK_SET,
 	Q_LOCK_GET,
 	Q_LOCK_CLEAR,
+	Q_FORGET,
 	Q__MAX
 };
 
@@ -51,6 +52,8 @@ static const char *const sql[Q__MAX] = {
 	"SELECT until FROM lockouts WHERE key = ?1 AND until > ?2",
 	/* Q_LOCK_CLEAR */
 	"DELETE FROM lockouts WHERE key = ?1",
+	/* Q_FORGET: one event, by the rowid its insert gave */
+	"DELETE FROM throttle_events WHERE rowid = ?1",
 };
 
 /* Runs one bound write statement to its end; 0 or <0. */
@@ -99,12 +102,10 @@ wrote(struct store *st)
 		prune(st);
 }
 
-/*
- * Records one event of bucket for key at the current time.  Returns 1,
- * or <0 on a database failure.
- */
-int
-store_throttle_add(struct store *st, const char *bucket, const char *key)
+/* Inserts one event; 0 with its rowid in *row (when not NULL), or <0. */
+static int
+add(struct store *st, const char *bucket, const char *key, int64_t at,
+    int64_t *row)
 {
 	sqlite3_stmt	*s;
 	int		 rc;
@@ -113,11 +114,150 @@ store_throttle_add(struct store *st, const char *bucket, const char *key)
 		return STORE_EDB;
 	bind_text(s, 1, bucket);
 	bind_text(s, 2, key);
-	sqlite3_bind_int64(s, 3, now_s());
+	sqlite3_bind_int64(s, 3, at);
 	if ((rc = run(st, s, Q_ADD)) < 0)
+		return rc;
+	if (row != NULL)
+		*row = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/*
+ * Records one event of bucket for key at the current time.  Returns 1,
+ * or <0 on a database failure.
+ */
+int
+store_throttle_add(struct store *st, const char *bucket, const char *key)
+{
+	int	rc;
+
+	if ((rc = add(st, bucket, key, now_s(), NULL)) < 0)
 		return rc;
 	wrote(st);
 	return 1;
+}
+
+/*
+ * Checks the lockout of lock_key (when not NULL) and each limit with a
+ * positive max, and records one event for each of those limits when
+ * none is reached, all in one BEGIN IMMEDIATE transaction: two workers
+ * cannot both take the last free place.  Returns 1 (recorded; each
+ * limit's rowid set), 0 refused with the seconds until a place frees in
+ * *retry (nothing recorded), <0 on a database failure (nothing
+ * recorded).
+ */
+int
+store_throttle_take(struct store *st, const char *lock_key,
+    struct throttle_limit *l, size_t n, int64_t *retry)
+{
+	int64_t	now = now_s(), until = 0, oldest, wait = 0;
+	size_t	i;
+	int	rc, c;
+
+	*retry = 0;
+	for (i = 0; i < n; i++)
+		l[i].row = 0;
+	if ((rc = tx_begin(st)) < 0)
+		return rc;
+	if (lock_key != NULL &&
+	    (rc = store_lockout_get(st, lock_key, &until)) != 0) {
+		if (rc > 0) {
+			*retry = until - now;
+			rc = 0;
+		}
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (l[i].max <= 0)
+			continue;
+		c = store_throttle_count(st, l[i].bucket, l[i].key,
+		    now - l[i].window + 1, &oldest);
+		if (c < 0) {
+			rc = c;
+			goto fail;
+		}
+		if (c >= l[i].max && oldest + l[i].window - now > wait)
+			wait = oldest + l[i].window - now;
+		if (c >= l[i].max && wait < 1)
+			wait = 1;
+	}
+	if (wait > 0) {
+		*retry = wait;
+		rc = 0;
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		if (l[i].max > 0 &&
+		    (rc = add(st, l[i].bucket, l[i].key, now, &l[i].row)) < 0)
+			goto fail;
+	if ((rc = tx_commit(st)) < 0)
+		return rc;
+	wrote(st);
+	return 1;
+fail:
+	tx_rollback(st);
+	return rc;
+}
+
+/*
+ * After a failed attempt recorded by store_throttle_take(): when the
+ * events of bucket/key within window reach max, locks key until now +
+ * lockout and forgets those events, in one transaction, so the lockout
+ * ends on time and cannot extend itself.  Returns the number of events
+ * counted (the lockout was set when it is >= max), or <0.
+ */
+int
+store_throttle_failed(struct store *st, const char *bucket, const char *key,
+    long max, int64_t window, int64_t lockout)
+{
+	sqlite3_stmt	*s;
+	int64_t		 now = now_s();
+	int		 rc, n;
+
+	if ((rc = tx_begin(st)) < 0)
+		return rc;
+	if ((n = store_throttle_count(st, bucket, key, now - window + 1,
+	    NULL)) < 0) {
+		rc = n;
+		goto fail;
+	}
+	if (n >= max) {
+		if ((rc = store_lockout_set(st, key, now + lockout)) < 0)
+			goto fail;
+		if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_CLEAR)) ==
+		    NULL) {
+			rc = STORE_EDB;
+			goto fail;
+		}
+		bind_text(s, 1, bucket);
+		bind_text(s, 2, key);
+		if ((rc = run(st, s, Q_CLEAR)) < 0)
+			goto fail;
+	}
+	if ((rc = tx_commit(st)) < 0)
+		return rc;
+	return n;
+fail:
+	tx_rollback(st);
+	return rc;
+}
+
+/*
+ * Forgets one event recorded by store_throttle_take() (an attempt that
+ * turned out a success).  Returns 1, 0 when it was gone, <0.
+ */
+int
+store_throttle_forget(struct store *st, int64_t row)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_FORGET)) == NULL)
+		return STORE_EDB;
+	sqlite3_bind_int64(s, 1, row);
+	if ((rc = run(st, s, Q_FORGET)) < 0)
+		return rc;
+	return sqlite3_changes(st->db) > 0;
 }
 
 /*

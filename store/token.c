@@ -145,6 +145,32 @@ spend(struct store *st, const unsigned char hash[32], const char *kind,
 }
 
 /*
+ * Whether hash is a live token of kind (unused, unexpired, its user
+ * active): 1, 0 not, <0 error.  A read only: the caller acts on it in a
+ * transaction that checks again.
+ */
+int
+store_token_live(struct store *st, const unsigned char hash[32],
+    const char *kind)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_FIND)) == NULL)
+		return STORE_EDB;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_TRANSIENT);
+	bind_text(s, 2, kind);
+	sqlite3_bind_int64(s, 3, now_s());
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_err(st, rc, "find mail token");
+}
+
+/*
  * Resets a password with a reset token, all in one BEGIN IMMEDIATE: the
  * token is spent and the user's other reset tokens voided, the new hash
  * set (which also marks the email verified), every session revoked and

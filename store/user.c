@@ -17,10 +17,12 @@ enum {
 	Q_BY_LOGIN,
 	Q_BY_LOGIN_PHONE,
 	Q_USERNAME_TAKEN,
+	Q_PHONE_TAKEN,
 	Q_REHASH,
 	Q_SET_PASSWORD,
 	Q_REVOKE_SESSIONS,
 	Q_BUMP_GEN,
+	Q_VOID_RESET,
 	Q_ADMIN_EXISTS,
 	Q__MAX
 };
@@ -46,13 +48,19 @@ static const char *const sql[Q__MAX] = {
 	"SELECT " USER_COLS " FROM users WHERE email = ?1 "
 	"UNION ALL SELECT " USER_COLS " FROM users WHERE lower(username) = "
 	"lower(?1) LIMIT 1",
-	/* Q_BY_LOGIN_PHONE */
-	"SELECT " USER_COLS " FROM users WHERE email = ?1 "
+	/*
+	 * Q_BY_LOGIN_PHONE: a phone-looking identifier is the phone's
+	 * owner's first, so an account named like the digits (made before
+	 * such names were refused) cannot shadow it.
+	 */
+	"SELECT " USER_COLS " FROM users WHERE phone = ?2 "
+	"UNION ALL SELECT " USER_COLS " FROM users WHERE email = ?1 "
 	"UNION ALL SELECT " USER_COLS " FROM users WHERE lower(username) = "
-	"lower(?1) UNION ALL SELECT " USER_COLS " FROM users WHERE phone = ?2 "
-	"LIMIT 1",
+	"lower(?1) LIMIT 1",
 	/* Q_USERNAME_TAKEN */
 	"SELECT 1 FROM users WHERE lower(username) = lower(?1)",
+	/* Q_PHONE_TAKEN */
+	"SELECT 1 FROM users WHERE phone = ?1",
 	/* Q_REHASH */
 	"UPDATE users SET password_hash = ?3 WHERE id = ?1 AND "
 	"password_hash = ?2",
@@ -66,6 +74,9 @@ static const char *const sql[Q__MAX] = {
 	/* Q_BUMP_GEN */
 	"UPDATE users SET token_gen = token_gen + 1, updated_at = ?2 "
 	"WHERE id = ?1",
+	/* Q_VOID_RESET: a link mailed before a password change dies with it */
+	"UPDATE user_tokens SET used_at = ?2 WHERE user_id = ?1 AND "
+	"kind = 'reset' AND used_at IS NULL",
 	/* Q_ADMIN_EXISTS */
 	"SELECT 1 FROM users WHERE account_role = 'ADMIN' AND is_active = 1 "
 	"AND deleted_at IS NULL LIMIT 1",
@@ -310,6 +321,12 @@ store_username_available(struct store *st, const char *name)
 }
 
 int
+store_phone_taken(struct store *st, const char *phone)
+{
+	return exists(st, Q_PHONE_TAKEN, phone);
+}
+
+int
 store_email_taken(struct store *st, const char *email)
 {
 	struct user	*u;
@@ -374,6 +391,12 @@ user_revoke_all_tx(struct store *st, const char *id)
 }
 
 int
+user_bump_gen_tx(struct store *st, const char *id)
+{
+	return update_id_now(st, Q_BUMP_GEN, id);
+}
+
+int
 store_user_revoke_all(struct store *st, const char *id)
 {
 	int	rc;
@@ -417,7 +440,8 @@ store_user_set_password(struct store *st, const char *id, const char *hash,
 		tx_rollback(st);
 		return store_err(st, rc, "set password");
 	}
-	if ((rc = update_id_now(st, Q_REVOKE_SESSIONS, id)) < 0) {
+	if ((rc = update_id_now(st, Q_REVOKE_SESSIONS, id)) < 0 ||
+	    (rc = update_id_now(st, Q_VOID_RESET, id)) < 0) {
 		tx_rollback(st);
 		return rc;
 	}

@@ -170,6 +170,31 @@ class Case:
         self.endpoint = endpoint    # the path the case is about
 
 
+class WantCase(Case):
+    """A case whose 4xx must also be one exact kind of answer."""
+    __slots__ = ("want",)
+
+    def __init__(self, name, raw, want):
+        super().__init__(name, raw, {422})
+        self.want = want        # doc -> None, or why it is wrong
+
+
+def want_entry(typ, loc, value=Ellipsis):
+    """A 422 whose only entry has this type, loc (and input value)."""
+    def want(doc):
+        d = doc.get("detail") if isinstance(doc, dict) else None
+        if not isinstance(d, list) or len(d) != 1:
+            return "not one 422 entry: %r" % (doc,)
+        e = d[0]
+        if e.get("type") != typ or e.get("loc") != loc:
+            return "entry %r, wanted type %s at %r" % (e, typ, loc)
+        if value is not Ellipsis and (e.get("input") != value or
+                                      type(e.get("input")) is not type(value)):
+            return "input %r, wanted %r" % (e.get("input"), value)
+        return None
+    return want
+
+
 SQLI = [
     "' OR '1'='1",
     "' OR 1=1 --",
@@ -602,6 +627,38 @@ class Suite:
         self.auth_cases()
         self.path_cases()
         self.header_cases()
+        self.security_cases()
+
+    # Issue 9 (security review): answers checked to the entry, not only
+    # "a 4xx". Raw control characters inside strings are json_invalid at
+    # their byte offset; valid JSON that is not an object is one
+    # model_attributes_type entry with the value as input.
+    def security_cases(self):
+        admin = "Bearer " + self.a.admin_token
+        path = "/api/v1/users/" + self.a.user_id
+        self.cases.append(WantCase(
+            "PATCH %s: raw U+0001 inside a string" % path,
+            build("PATCH", path, [("Content-Type", "application/json"),
+                                  ("Authorization", admin)],
+                  b'{"a": "x\x01y"}'),
+            want_entry("json_invalid", ["body", 8])))
+        for c in range(0x20):
+            body = b'{"login": "a' + bytes([c]) + b'b", "password": "x"}'
+            self.cases.append(WantCase(
+                "POST login: raw control 0x%02x inside a string" % c,
+                build("POST", "/api/v1/auth/login",
+                      [("Content-Type", "application/json")], body),
+                want_entry("json_invalid", ["body", 12])))
+        for p in ("/api/v1/auth/login", "/api/v1/auth/register",
+                  "/api/v1/auth/reset-password", "/api/v1/auth/refresh"):
+            for raw in (b"42", b"true", b"false", b"null", b'"text"',
+                        b"-1.5e3", b" 7 ", b"[1,{}]"):
+                self.cases.append(WantCase(
+                    "POST %s: JSON scalar %r" % (p, raw), build(
+                        "POST", p, [("Content-Type", "application/json")],
+                        raw),
+                    want_entry("model_attributes_type", ["body"],
+                               json.loads(raw))))
 
 
 # ---------------------------------------------------------------------------
@@ -642,6 +699,10 @@ def check(case, status, headers, body):
     ct = ",".join(headers.get("content-type", []))
     if not ct.startswith("application/json"):
         return "content type %r" % ct
+    if isinstance(case, WantCase):
+        if status != 422:
+            return "status %d, wanted 422" % status
+        return case.want(doc)
     return None
 
 

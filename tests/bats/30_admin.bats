@@ -197,7 +197,7 @@ check_start() {
 	assert_json_eq .is_active true
 }
 
-@test "a role granted by PATCH counts at once, with the token the user already has" {
+@test "a role granted by PATCH counts at once, with the token the user already has; a demotion refuses it" {
 	new_user
 	api_bearer "$ACCESS_TOKEN" GET /api/v1/users
 	assert_forbidden
@@ -209,6 +209,11 @@ check_start() {
 	assert_header X-User-Role MODERATOR
 	patch_user "$USER_ID" '{"account_role":"REGULAR"}'
 	assert_status 200
+	# A demotion refuses the older tokens, whose role claim over-states
+	# it (issue 9); a fresh token has the new role.
+	api_bearer "$ACCESS_TOKEN" GET /api/v1/users
+	assert_status 401
+	login_user "$USER_EMAIL" "$USER_PASSWORD"
 	api_bearer "$ACCESS_TOKEN" GET /api/v1/users
 	assert_forbidden
 	api_bearer "$ACCESS_TOKEN" GET '/api/v1/auth/validate?role=MODERATOR'
@@ -565,6 +570,8 @@ check_start() {
 	sql "UPDATE users SET account_role = 'ADMIN' WHERE id = '$ADMIN_ID'"
 	[[ $(sql "SELECT count(*) FROM users WHERE id IN ('$a', '$b') AND account_role = 'ADMIN'") == 1 ]] ||
 	    _fail "codes $(cat "$dir/a") $(cat "$dir/b")"
-	[[ "$(cat "$dir/a") $(cat "$dir/b")" =~ ^(200\ (409|403)|(409|403)\ 200)$ ]] ||
+	# The loser meets the last-ADMIN guard (409) or, already demoted, its
+	# token refused: the demotion moved its generation on (401).
+	[[ "$(cat "$dir/a") $(cat "$dir/b")" =~ ^(200\ (409|403|401)|(409|403|401)\ 200)$ ]] ||
 	    _fail "codes $(cat "$dir/a") $(cat "$dir/b")"
 }

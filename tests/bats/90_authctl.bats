@@ -361,6 +361,11 @@ assert names == ["%s%03d" % (sys.argv[1], i) for i in range(450)], names[:3]
 	actl user role "$USER_ID" REGULAR --json
 	ok_or_fail
 	[[ $(outj .account_role) == REGULAR ]] || _fail "$out"
+	# A demotion refuses the older tokens, whose role claim over-states
+	# it (issue 9); a fresh one carries the new role.
+	validate_role "$ACCESS_TOKEN"
+	assert_status 401
+	login_user "$USER_EMAIL" "$USER_PASSWORD"
 	validate_role "$ACCESS_TOKEN" MODERATOR
 	assert_status 403
 	validate_role "$ACCESS_TOKEN"

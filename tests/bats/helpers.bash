@@ -26,8 +26,9 @@
 #   STACK_READY_TIMEOUT=10  seconds to wait for GET /health/live
 #   STACK_KEEP=1          keep the stack's directory (logs) after the file
 #   any SPEC §7 variable (LOGIN_MAX_FAILURES=3, ...): passed to the app.
-# The per-address limits REGISTER_MAX_PER_IP_PER_HOUR and
-# LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE default to 0 (off) here, because
+# The per-address limits REGISTER_MAX_PER_IP_PER_HOUR,
+# LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE and TOKEN_ATTEMPTS_PER_IP_PER_MINUTE
+# default to 0 (off) here, because
 # every test request comes from 127.0.0.1; a file testing them sets them.
 #
 # Exported for the tests: BASE, STACK_DIR, STACK_DB (= DATABASE_PATH),
@@ -70,6 +71,7 @@ start_stack() {
 	export SECRET_KEY=${SECRET_KEY:-$("$PY" -c 'import secrets; print(secrets.token_hex(32))')}
 	export REGISTER_MAX_PER_IP_PER_HOUR=${REGISTER_MAX_PER_IP_PER_HOUR:-0}
 	export LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE=${LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE:-0}
+	export TOKEN_ATTEMPTS_PER_IP_PER_MINUTE=${TOKEN_ATTEMPTS_PER_IP_PER_MINUTE:-0}
 	if ! stack_start; then
 		echo "start_stack: the stack did not start (logs above)" >&2
 		return 1

@@ -13,7 +13,7 @@
 #include "fuzz.h"
 
 enum { F_EMAIL, F_USERNAME, F_PASSWORD, F_PHONE, F_ALL, F_LIMIT, F_EXPIRES,
-    F_TOKEN, F__MAX };
+    F_TOKEN, F_CAPTCHA, F__MAX };
 
 static const struct field table[F__MAX] = {
 	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
@@ -24,6 +24,7 @@ static const struct field table[F__MAX] = {
 	{ "limit", FT_INT, 0, NULL, 0 },					/* F_LIMIT */
 	{ "subscription_expires_at", FT_STRING_OR_NULL, 0, NULL, 64 },		/* F_EXPIRES */
 	{ "token", FT_STRING, 0, NULL, 0 },					/* F_TOKEN */
+	{ "captcha_id", FT_UUID, 0, NULL, 128 },				/* F_CAPTCHA */
 };
 
 static const char *const ctypes[] = {
@@ -97,6 +98,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (!v[F_EMAIL].present || v[F_EMAIL].norm == NULL)
 			fz_fail("required email accepted without a value");
+		if (v[F_CAPTCHA].present && (v[F_CAPTCHA].norm == NULL ||
+		    strlen(v[F_CAPTCHA].norm) != 36 ||
+		    strspn(v[F_CAPTCHA].norm, "0123456789abcdef-") != 36))
+			fz_fail("a UUID accepted without its canonical form");
 		fvals_free(v, F__MAX);
 	}
 	resp_free(&out);

@@ -136,32 +136,36 @@ test_patch(struct store *st)
 	p.set_role = 1;
 	p.role = ROLE_ADMIN;
 	T_OK(store_user_patch(st, b, &p, &u) == 1, "promote");
+	T_OK(u != NULL && u->token_gen == 0, "a promotion keeps the tokens");
 	user_free(u);
 	u = NULL;
 	p.role = ROLE_MODERATOR;
 	T_OK(store_user_patch(st, a, &p, &u) == 1, "demote one of two");
 	T_OK(u != NULL && u->role == ROLE_MODERATOR, "demoted");
+	/* The role is a claim of access tokens: older ones must go. */
+	T_OK(u != NULL && u->token_gen == 1, "a demotion bumps the "
+	    "generation");
 	user_free(u);
 	u = NULL;
 	T_OK(store_user_patch(st, b, &p, &u) == STORE_ELASTADMIN,
 	    "now b is the last");
 
-	/* Deactivation bumps the generation once; reactivation does not. */
+	/* Deactivation bumps the generation once more; reactivation does not. */
 	memset(&p, 0, sizeof(p));
 	p.set_active = 1;
 	p.active = 0;
 	T_OK(store_user_patch(st, a, &p, &u) == 1, "deactivate");
-	T_OK(u != NULL && !u->is_active && u->token_gen == 1, "gen %lld",
+	T_OK(u != NULL && !u->is_active && u->token_gen == 2, "gen %lld",
 	    u ? (long long)u->token_gen : -1LL);
 	user_free(u);
 	u = NULL;
 	T_OK(store_user_patch(st, a, &p, &u) == 1, "deactivate again");
-	T_OK(u != NULL && u->token_gen == 1, "no second bump");
+	T_OK(u != NULL && u->token_gen == 2, "no second bump");
 	user_free(u);
 	u = NULL;
 	p.active = 1;
 	T_OK(store_user_patch(st, a, &p, &u) == 1, "reactivate");
-	T_OK(u != NULL && u->is_active && u->token_gen == 1, "active");
+	T_OK(u != NULL && u->is_active && u->token_gen == 2, "active");
 	user_free(u);
 	u = NULL;
 

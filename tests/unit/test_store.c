@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "store.h"
+#include "store_int.h"
 #include "util.h"
 #include "t.h"
 
@@ -109,10 +110,27 @@ mkuser(struct store *st, const char *email, const char *name,
 	return u;
 }
 
+/* A count query on the store's own connection. */
+static long
+count(struct store *st, const char *q)
+{
+	sqlite3_stmt	*s;
+	long		 v = -1;
+
+	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
 static void
 test_users(struct store *st)
 {
 	struct user	*u, *v;
+	unsigned char	 th[32];
+	char		*t;
 	int		 rc;
 	int64_t		 gen = -1;
 
@@ -142,8 +160,69 @@ test_users(struct store *st)
 	user_free(v);
 	T_OK(store_user_by_login(st, "nobody", NULL, &v) == 0 && v == NULL,
 	    "unknown login");
+	t = token_new(th);
+	free_secret(t);
+	T_OK(store_token_create(st, u->id, "reset", th, 900) == 1,
+	    "a reset token");
+	T_OK(store_token_live(st, th, "reset") == 1, "live");
 	T_OK(store_user_set_password(st, u->id, "$argon2id$y", &gen) == 1 &&
 	    gen == 1, "set password bumps the generation");
+	T_OK(store_token_live(st, th, "reset") == 0,
+	    "a password change voids the reset tokens");
+	T_OK(store_token_reset_password(st, th, "$argon2id$z", NULL) == 0,
+	    "and the voided token resets nothing");
+	user_free(u);
+}
+
+/*
+ * One session refreshed many times keeps its live token and at most 16
+ * spent ones; MAX_SESSIONS_PER_USER live sessions at most, the oldest
+ * ending first; dead sessions go at the next start.
+ */
+static void
+test_session_bounds(struct store *st)
+{
+	struct user	*u, *r = NULL;
+	unsigned char	 h[2][32], first[32];
+	char		*t, sid[37], q[256];
+	int		 i, rc, ok = 1;
+
+	u = mkuser(st, "b@bounds.example.com", "bounded", NULL, &rc);
+	T_OK(rc == 1, "user for bounds");
+	if (u == NULL)
+		return;
+	cfg.max_sessions_user = 3;
+	t = token_new(h[0]);
+	free_secret(t);
+	T_OK(store_session_start(st, u->id, NULL, NULL, h[0], 3600, sid) == 1,
+	    "start");
+	for (i = 0; i < 500 && ok; i++) {
+		t = token_new(h[(i + 1) % 2]);
+		free_secret(t);
+		ok = store_session_rotate(st, h[i % 2], h[(i + 1) % 2], 3600,
+		    10, &r, NULL) == 1;
+		user_free(r);
+		r = NULL;
+	}
+	T_OK(ok, "500 rotations");
+	snprintf(q, sizeof(q), "SELECT count(*) FROM refresh_tokens WHERE "
+	    "session_id = '%s'", sid);
+	T_OK(count(st, q) == 17, "live + 16 spent kept: %ld", count(st, q));
+	t = token_new(first);
+	free_secret(t);
+	for (i = 0; i < 4; i++) {
+		t = token_new(i == 0 ? first : h[0]);
+		free_secret(t);
+		T_OK(store_session_start(st, u->id, NULL, NULL, i == 0 ?
+		    first : h[0], 3600, sid) == 1, "start %d", i);
+	}
+	snprintf(q, sizeof(q), "SELECT count(*) FROM sessions WHERE "
+	    "user_id = '%s'", u->id);
+	T_OK(count(st, q) == 3, "3 sessions at most: %ld", count(st, q));
+	T_OK(store_session_rotate(st, first, h[1], 3600, 10, &r, NULL) == 0,
+	    "the oldest ended");
+	user_free(r);
+	cfg.max_sessions_user = 0;
 	user_free(u);
 }
 
@@ -274,6 +353,7 @@ main(void)
 	test_users(st);
 	test_sessions(st);
 	test_user_session(st);
+	test_session_bounds(st);
 	store_close(st);
 	free(p);
 	p = xasprintf("rm -rf %s", dir);

@@ -160,6 +160,62 @@ test_prune(struct store *st)
 	    "ended lockouts pruned");
 }
 
+/*
+ * store_throttle_take(): a place per event, taken by two connections in
+ * turn, refused with nothing recorded once the limit is reached or the
+ * lock key is locked; store_throttle_failed() locks at the limit and
+ * forgets; store_throttle_forget() gives one place back.
+ */
+static void
+test_take(struct store *st, struct store *other)
+{
+	struct throttle_limit	l[2];
+	int64_t			retry = -1, first = 0;
+	int			i, rc;
+
+	exec("DELETE FROM throttle_events; DELETE FROM lockouts;");
+	memset(l, 0, sizeof(l));
+	l[0].bucket = "login_ip";
+	l[0].key = "10.9.9.9";
+	l[0].max = 0;			/* off: neither checked nor recorded */
+	l[0].window = 60;
+	l[1].bucket = "login_user";
+	l[1].key = "acct-1";
+	l[1].max = 3;
+	l[1].window = 900;
+	for (i = 0; i < 3; i++) {
+		rc = store_throttle_take(i % 2 ? other : st, "acct-1", l, 2,
+		    &retry);
+		T_OK(rc == 1 && l[1].row > 0 && l[0].row == 0, "take %d: %d",
+		    i, rc);
+		if (i == 0)
+			first = l[1].row;
+	}
+	T_OK(scalar("SELECT count(*) FROM throttle_events WHERE bucket = "
+	    "'login_ip'") == 0, "a limit that is off records nothing");
+	rc = store_throttle_take(other, "acct-1", l, 2, &retry);
+	T_OK(rc == 0 && retry >= 1 && retry <= 900, "the 4th refused: %d "
+	    "retry %lld", rc, (long long)retry);
+	T_OK(scalar("SELECT count(*) FROM throttle_events") == 3,
+	    "a refusal records nothing");
+	T_OK(store_throttle_forget(st, first) == 1, "forget one");
+	T_OK(store_throttle_take(st, "acct-1", l, 2, &retry) == 1,
+	    "its place is free again");
+	T_OK(store_throttle_failed(st, "login_user", "acct-1", 3, 900, 600) ==
+	    3, "three failures counted");
+	T_OK(store_lockout_get(other, "acct-1", NULL) == 1, "locked at 3");
+	T_OK(scalar("SELECT count(*) FROM throttle_events WHERE key = "
+	    "'acct-1'") == 0, "failures forgotten by the lockout");
+	rc = store_throttle_take(other, "acct-1", l, 2, &retry);
+	T_OK(rc == 0 && retry > 500 && retry <= 600, "locked: %d retry %lld",
+	    rc, (long long)retry);
+	T_OK(store_throttle_take(other, NULL, l, 2, &retry) == 1,
+	    "no lock key: only the counts");
+	T_OK(store_throttle_failed(st, "login_user", "acct-1", 3, 900, 600) ==
+	    1, "below the limit: no lockout change");
+	exec("DELETE FROM throttle_events; DELETE FROM lockouts;");
+}
+
 int
 main(void)
 {
@@ -179,6 +235,7 @@ main(void)
 		test_count(st, other);
 		test_lockout(st, other);
 		test_prune(st);
+		test_take(st, other);
 	}
 	sqlite3_close(raw);
 	store_close(st);

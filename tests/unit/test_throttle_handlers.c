@@ -80,22 +80,56 @@ retry_after(const struct resp *o)
 }
 
 /*
- * throttle_login_check() for account: its status, and the Retry-After
- * of a refusal in *ra (-1 without one).
+ * The check before a password is verified, without its effect: its
+ * status and the Retry-After of a refusal in *ra (-1 without one); an
+ * attempt it let through is forgotten again (throttle_login_begin()
+ * records it).
  */
 static int
 check(struct req *r, const char *account, long *ra)
 {
-	struct resp	o;
-	int		rc;
+	struct resp		o;
+	struct login_attempt	a;
+	int			rc;
 
 	resp_init(&o);
-	rc = throttle_login_check(r, &o, account);
+	rc = throttle_login_begin(r, &o, account, &a);
 	*ra = retry_after(&o);
 	if (rc == 429)
 		T_OK(o.status == 429, "the answer is the 429: %d", o.status);
+	if (rc == 0 && a.ip_row != 0)
+		(void)store_throttle_forget(r->db, a.ip_row);
+	if (rc == 0 && a.user_row != 0)
+		(void)store_throttle_forget(r->db, a.user_row);
 	resp_free(&o);
 	return rc;
+}
+
+/* An attempt as a sign-in makes it: recorded, then a failure or a success. */
+static int
+attempt(struct req *r, const char *account, int ok)
+{
+	struct resp		o;
+	struct login_attempt	a;
+	int			rc;
+
+	resp_init(&o);
+	if ((rc = throttle_login_begin(r, &o, account, &a)) == 0)
+		throttle_login_end(r, &a, ok);
+	resp_free(&o);
+	return rc;
+}
+
+static void
+throttle_login_failed(struct req *r, const char *account)
+{
+	(void)attempt(r, account, 0);
+}
+
+static void
+throttle_login_ok(struct req *r, const char *account)
+{
+	(void)attempt(r, account, 1);
 }
 
 static int
@@ -208,8 +242,11 @@ test_ip(struct req *r)
 
 	limits();
 	reset_db();
-	for (i = 0; i < 19; i++)
-		throttle_login_failed(r, "ident:x");
+	/* Other accounts each time: none of them reaches its lockout. */
+	for (i = 0; i < 19; i++) {
+		snprintf(q, sizeof(q), "ident:x%d", i);
+		throttle_login_failed(r, q);
+	}
 	exec("DELETE FROM lockouts");
 	T_OK(check(r, "user-7", &ra) == 0, "19 failed logins of 20: go on");
 	throttle_login_failed(r, "ident:y");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "t.h"
+#include "util.h"
 #include "validate.h"
 
 /* A string literal and its length, NUL bytes inside included. */
@@ -58,6 +59,7 @@
 #define U_RESERVED	"This username is reserved and cannot be used."
 #define U_REPEAT	"Username cannot contain consecutive underscores " \
 			    "or hyphens."
+#define U_PHONE		"Username cannot look like a phone number."
 
 #define P_SHORT		"Password must be at least 6 characters long"
 #define P_DIGIT		"Password must contain at least one digit"
@@ -265,6 +267,19 @@ static const struct vcase usernames[] = {
 	{ L("john--"), U_REPEAT, NULL },
 	{ L("___"), U_REPEAT, NULL },
 	{ L("a_-_--b"), U_REPEAT, NULL },
+
+	/* after rule 8: what the login would read as a phone (issue 9) */
+	{ L("0048123456789"), U_PHONE, NULL },
+	{ L("48123456789"), U_PHONE, NULL },
+	{ L("12345678"), U_PHONE, NULL },
+	{ L("0048-123-456-789"), U_PHONE, NULL },
+	{ L("-12-34-56-78-"), U_PHONE, NULL },
+	{ L("1234567"), NULL, NULL },			/* 7 digits */
+	{ L("123-456-7"), NULL, NULL },
+	{ L("a12345678"), NULL, NULL },
+	{ L("12345678_"), NULL, NULL },
+	{ L("0048123456789x"), NULL, NULL },
+	{ L("00--48123456789"), U_REPEAT, NULL },	/* rule 8 first */
 };
 
 static const struct vcase passwords[] = {
@@ -636,6 +651,87 @@ test_phone_normalise(void)
 	T_OK(phone_normalise(NULL) == NULL, "phone_normalise(NULL) == NULL");
 }
 
+/* pydantic's uuid_parsing messages (the uuid crate's), and the canonical form. */
+static void
+test_uuids(void)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;		/* canonical, or the error */
+		int		 ok;
+	} c[] = {
+		{ "7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c11",
+		    "7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c11", 1 },
+		{ "7D3C9A52-1F0E-4B6A-9C1D-2E8F4A6B0C11",
+		    "7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c11", 1 },
+		{ "7d3c9a521f0e4b6a9c1d2e8f4a6b0c11",
+		    "7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c11", 1 },
+		{ "{7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c11}",
+		    "7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c11", 1 },
+		{ "urn:uuid:7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c11",
+		    "7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c11", 1 },
+		{ "", "invalid length: expected length 32 for simple format, "
+		    "found 0", 0 },
+		{ "7d3c9a52", "invalid length: expected length 32 for simple "
+		    "format, found 8", 0 },
+		{ "not-a-uuid", "invalid character: expected an optional "
+		    "prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `n` "
+		    "at 1", 0 },
+		{ "7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c1g", "invalid character: "
+		    "expected an optional prefix of `urn:uuid:` followed by "
+		    "[0-9a-fA-F-], found `g` at 36", 0 },
+		{ "{7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c1\xc3\xa9}",
+		    "invalid character: expected an optional prefix of "
+		    "`urn:uuid:` followed by [0-9a-fA-F-], found `\xc3\xa9` at "
+		    "37", 0 },
+		{ "7d3c9a52-1f0e-4b6a-9c1d", "invalid group count: expected 5, "
+		    "found 4", 0 },
+		{ "7d3c9a52-1f0e4-b6a-9c1d-2e8f4a6b0c11", "invalid group "
+		    "length in group 1: expected 4, found 5", 0 },
+		{ "7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c112", "invalid group "
+		    "length in group 4: expected 12, found 13", 0 },
+	};
+	char	out[37], err[256];
+	size_t	i;
+
+	for (i = 0; i < NELEM(c); i++) {
+		const char *m = validate_uuid(c[i].in, strlen(c[i].in), out,
+		    err, sizeof(err));
+
+		if (c[i].ok) {
+			T_OK(m == NULL, "uuid #%zu: %s", i, m ? m : "");
+			if (m == NULL)
+				T_STREQ(out, c[i].want);
+		} else
+			T_STREQ(m, c[i].want);
+	}
+}
+
+/* Per-address keys: IPv6 by its /64, IPv4-mapped as IPv4. */
+static void
+test_ip_keys(void)
+{
+	static const char *const c[][2] = {
+		{ "127.0.0.1", "127.0.0.1" },
+		{ "2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64" },
+		{ "2001:db8:1:2::1", "2001:db8:1:2::/64" },
+		{ "2001:DB8:1:2:ffff::", "2001:db8:1:2::/64" },
+		{ "2001:db8:1:3::1", "2001:db8:1:3::/64" },
+		{ "::1", "::/64" },
+		{ "::ffff:192.0.2.7", "192.0.2.7" },
+		{ "fe80::1%eth0", "fe80::1%eth0" },		/* unparsable: as is */
+		{ "unknown", "unknown" },
+		{ "", "" },
+	};
+	char	out[64];
+	size_t	i;
+
+	for (i = 0; i < NELEM(c); i++) {
+		ip_key(c[i][0], out, sizeof(out));
+		T_STREQ(out, c[i][1]);
+	}
+}
+
 static void
 test_utf8_len(void)
 {
@@ -674,5 +770,7 @@ main(void)
 	test_phones();
 	test_phone_normalise();
 	test_utf8_len();
+	test_uuids();
+	test_ip_keys();
 	return t_done("validate");
 }
