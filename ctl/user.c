@@ -124,9 +124,9 @@ static const char usage_sessions[] =
 static const char usage_revoke[] =
 "usage: authctl user revoke USER [SESSION_ID]\n"
 "\n"
-"Ends one session (its refresh token is refused from now on), or without\n"
-"SESSION_ID every session of the user, which also refuses every access\n"
-"token issued before.\n";
+"Ends one session (its refresh token and the access tokens issued for it\n"
+"are refused from now on), or without SESSION_ID every session of the\n"
+"user, which also refuses every access token issued before.\n";
 
 /* One option of a subcommand; val is NULL for a flag. */
 struct opt {

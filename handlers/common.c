@@ -94,7 +94,7 @@ auth_check(struct req *r, struct resp *out, enum role min)
 {
 	struct json_object	*payload = NULL;
 	char			*tok;
-	int			 rc;
+	int			 rc, live;
 
 	/* A Bearer header wins; without one, the cookie where allowed. */
 	if (r->authz == NULL && r->cookie_ok && r->cookie != NULL)
@@ -108,14 +108,23 @@ auth_check(struct req *r, struct resp *out, enum role min)
 	r->token = payload;
 	user_free(r->user);
 	r->user = NULL;
-	if ((rc = store_user_by_id(r->db, r->claims.sub, &r->user)) < 0)
+	/* One read: the user and whether the token's session is live. */
+	if ((rc = store_user_by_id_session(r->db, r->claims.sub, r->claims.sid,
+	    now_s(), &r->user, &live)) < 0)
 		return resp_store_error(out, rc);
 	if (rc == 0)
 		return resp_unauthorized(out, "Could not validate credentials");
 	if (!r->user->is_active || r->user->deleted_at != 0)
 		return resp_detail(out, 403,
 		    "User account is deactivated or deleted");
-	if (r->claims.gen != r->user->token_gen)
+	/*
+	 * Generation, then session (docs/DECISIONS.md): a token of an
+	 * ended or expired session is refused like a bad token; one
+	 * without sid (issued before tokens named their session) is not
+	 * tied to a session.
+	 */
+	if (r->claims.gen != r->user->token_gen ||
+	    (r->claims.sid[0] != '\0' && !live))
 		return resp_unauthorized(out, "Could not validate credentials");
 	if (r->user->role < min)
 		return resp_detail(out, 403, "Not enough permissions");
@@ -124,7 +133,7 @@ auth_check(struct req *r, struct resp *out, enum role min)
 
 int
 token_answer(struct req *r, struct resp *out, const struct user *u,
-    const char *refresh)
+    const char *sid, const char *refresh)
 {
 	struct jwt_claims	 c;
 	struct json_object	*o;
@@ -140,6 +149,7 @@ token_answer(struct req *r, struct resp *out, const struct user *u,
 	c.iat = now_s();
 	c.exp = c.iat + cfg.access_ttl;
 	c.gen = u->token_gen;
+	snprintf(c.sid, sizeof(c.sid), "%s", sid != NULL ? sid : "");
 	access = keyring_sign(&c, c.iat);
 	o = json_object_new_object();
 	json_object_object_add(o, "access_token",
@@ -170,7 +180,7 @@ login_answer(struct req *r, struct resp *out, const struct user *u)
 	if (rc < 0)
 		rc = resp_store_error(out, rc);
 	else
-		rc = token_answer(r, out, u, refresh);
+		rc = token_answer(r, out, u, sid, refresh);
 	free_secret(refresh);
 	return rc;
 }

@@ -52,15 +52,17 @@ struct json_object *user_admin(const struct user *);
 /*
  * Authenticates the Bearer access token of r and demands min role:
  * 0 with r->user, r->claims, r->token set, else the status with the
- * SPEC's answer in out (401, 403, or a store error).
+ * SPEC's answer in out (401, 403, or a store error).  A token naming a
+ * session (claim sid) that is revoked or expired gets the bad-token 401.
  */
 int	 auth_check(struct req *, struct resp *, enum role min);
 /*
- * Answers 200 with a login-shaped body: a new access token for u and the
- * given refresh token; sets no-store.
+ * Answers 200 with a login-shaped body: a new access token for u, naming
+ * its session sid (claim "sid"), and the given refresh token of that
+ * session; sets no-store.
  */
 int	 token_answer(struct req *, struct resp *, const struct user *,
-	    const char *refresh);
+	    const char *sid, const char *refresh);
 /*
  * Starts a session for u and answers as token_answer(); for a page
  * (r->browser) a browser session instead (browser_session_answer()).

@@ -27,7 +27,7 @@ handle_refresh(struct req *r, struct resp *out)
 	struct fval	 v[F__MAX];
 	struct user	*u = NULL;
 	unsigned char	 old[32], new[32];
-	char		*tok, *refresh = NULL;
+	char		*tok, *refresh = NULL, sid[37] = "";
 	int		 rc;
 
 	if (!body_parse(r, out, 0, 0) || !fields_read(r, fields, F__MAX, v,
@@ -38,13 +38,13 @@ handle_refresh(struct req *r, struct resp *out)
 	free_secret(tok);
 	refresh = token_new(new);
 	rc = store_session_rotate(r->db, old, new, cfg.refresh_ttl,
-	    cfg.reuse_grace, &u, NULL);
+	    cfg.reuse_grace, &u, sid);
 	if (rc < 0)
 		rc = resp_store_error(out, rc);
 	else if (rc == 0)
 		rc = resp_unauthorized(out, "Invalid or expired refresh token");
 	else
-		rc = token_answer(r, out, u, refresh);
+		rc = token_answer(r, out, u, sid, refresh);
 	metrics_count(rc == 200 ? MET_REFRESH_SUCCESS : MET_REFRESH_INVALID);
 	if (rc == 200) {
 		/* The request line names the session's user. */

@@ -283,6 +283,8 @@ jwt_claims_obj(const struct jwt_claims *c)
 	JWT_ADDSTR(role);
 	JWT_ADDSTR(username);
 	json_object_object_add(o, "gen", json_object_new_int64(c->gen));
+	if (c->sid[0] != '\0')
+		JWT_ADDSTR(sid);
 #undef JWT_ADDSTR
 	return o;
 }
@@ -290,8 +292,8 @@ jwt_claims_obj(const struct jwt_claims *c)
 /*
  * Signs the claims of c as a compact JWT: base64url (no padding) of the
  * header {"alg":"HS256","typ":"JWT"}, of the claims sub, type, iat, exp,
- * jti, role, username, gen in that order (integers as JSON integers),
- * and of their HMAC-SHA256 with key.
+ * jti, role, username, gen and, when c->sid is not empty, sid in that
+ * order (integers as JSON integers), and of their HMAC-SHA256 with key.
  * Returns the token, allocated (caller frees), or NULL when the key is
  * empty or OpenSSL/json-c fail (logged).
  */
@@ -361,8 +363,8 @@ done:
  * parts, a signature equal in constant time to HMAC-SHA256 with key of
  * "header.payload", a header that is an object with alg "HS256", and
  * claims that are an object with an integer exp > now, type "access",
- * a string sub and an integer gen; jti, role and username are taken when
- * they are strings that fit their fields, iat when an integer, and a
+ * a string sub and an integer gen; jti, role, username and sid are taken
+ * when they are strings that fit their fields, iat when an integer, and a
  * nbf, if any, must be an integer <= now.
  * Returns 0 and fills c (when non-NULL) on success; if payload is
  * non-NULL it then receives the claims object, which the caller puts.
@@ -470,7 +472,8 @@ jwt_verify_keys(const char *tok, size_t len, const struct jwt_key *keys,
 	    jwt_str(p, "jti", 0, cl.jti, sizeof(cl.jti)) == -1 ||
 	    jwt_str(p, "role", 0, cl.role, sizeof(cl.role)) == -1 ||
 	    jwt_str(p, "username", 0, cl.username,
-	    sizeof(cl.username)) == -1)
+	    sizeof(cl.username)) == -1 ||
+	    jwt_str(p, "sid", 0, cl.sid, sizeof(cl.sid)) == -1)
 		goto done;
 
 	if (c != NULL)

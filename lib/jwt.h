@@ -19,6 +19,7 @@ struct jwt_claims {
 	int64_t	 iat;
 	int64_t	 exp;
 	int64_t	 gen;
+	char	 sid[64];	/* session id; "" = none (older tokens) */
 };
 
 /* Longest key id (kid) accepted in a header, NUL excluded. */
@@ -52,7 +53,8 @@ char	*jwt_sign_kid(const struct jwt_claims *, const char *kid,
 /*
  * Verifies a compact JWT: header alg must be "HS256" (typ optional, JWT),
  * signature must match in constant time, "exp" must be present and in the
- * future (against now), "type" must be "access", "sub" and "gen" present.
+ * future (against now), "type" must be "access", "sub" and "gen" present;
+ * "sid" is optional (c->sid "" without it).
  * Returns 0 and fills c on success, -1 on any failure.
  * If payload is non-NULL, on success it receives the decoded claims object
  * (caller puts it with json_object_put).

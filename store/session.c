@@ -245,8 +245,10 @@ store_session_rotate(struct store *st, const unsigned char old[32],
 			    "reason=refresh_token_reuse");
 			/*
 			 * The thief may hold access tokens of this family;
-			 * tokens carry no session, so the user's generation
-			 * moves on (other sessions refresh into new ones).
+			 * those without a sid claim (issued before tokens
+			 * named their session) are not ended by the revoke,
+			 * so the user's generation moves on too (other
+			 * sessions refresh into new ones).
 			 */
 			if ((rc = revoke_session(st, t.sid, now)) < 0 ||
 			    (rc = user_bump_gen_tx(st, t.uid)) < 0)

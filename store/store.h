@@ -111,6 +111,13 @@ struct user_new {
 int	 store_user_create(struct store *, const struct user_new *, struct user **out);
 /* By id (any state). */
 int	 store_user_by_id(struct store *, const char *id, struct user **);
+/*
+ * By id as store_user_by_id(), in the same single read: *live is set to 1
+ * when sid (NULL or "": none) names a session of that user that is
+ * neither revoked nor expired at now, else 0.  For Bearer checks.
+ */
+int	 store_user_by_id_session(struct store *, const char *id,
+	    const char *sid, int64_t now, struct user **, int *live);
 /* By lower-cased email (any state). */
 int	 store_user_by_email(struct store *, const char *email, struct user **);
 /*

@@ -12,6 +12,7 @@
 enum {
 	Q_INSERT,
 	Q_BY_ID,
+	Q_BY_ID_SESSION,
 	Q_BY_EMAIL,
 	Q_BY_LOGIN,
 	Q_BY_LOGIN_PHONE,
@@ -33,6 +34,14 @@ static const char *const sql[Q__MAX] = {
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
 	/* Q_BY_ID */
 	"SELECT " USER_COLS " FROM users WHERE id = ?1",
+	/*
+	 * Q_BY_ID_SESSION: the user and whether the access token's session
+	 * (?2, by primary key) is still live, in one indexed read.
+	 */
+	"SELECT " USER_COLS ", EXISTS (SELECT 1 FROM sessions WHERE "
+	"sessions.id = ?2 AND sessions.user_id = users.id AND "
+	"sessions.revoked_at IS NULL AND sessions.expires_at > ?3) "
+	"FROM users WHERE id = ?1",
 	/* Q_BY_EMAIL */
 	"SELECT " USER_COLS " FROM users WHERE email = ?1",
 	/* Q_BY_LOGIN */
@@ -223,6 +232,36 @@ store_user_by_id(struct store *st, const char *id, struct user **out)
 		return STORE_EDB;
 	bind_text(s, 1, id);
 	return fetch_user(st, s, out);
+}
+
+int
+store_user_by_id_session(struct store *st, const char *id, const char *sid,
+    int64_t now, struct user **out, int *live)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	*out = NULL;
+	*live = 0;
+	if ((s = stmt_get(st, MOD_USER, sql, Q__MAX, Q_BY_ID_SESSION)) == NULL)
+		return STORE_EDB;
+	bind_text(s, 1, id);
+	if (sid != NULL && *sid != '\0')
+		bind_text(s, 2, sid);
+	else
+		sqlite3_bind_null(s, 2);
+	sqlite3_bind_int64(s, 3, now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = user_row(s);
+		*live = sqlite3_column_int(s, 14);
+		rc = 1;
+	} else if (rc == SQLITE_DONE)
+		rc = 0;
+	else
+		rc = store_err(st, rc, "select user and session");
+	stmt_done(s);
+	return rc;
 }
 
 int

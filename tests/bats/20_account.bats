@@ -469,12 +469,16 @@ EOF
 }
 
 @test "deleting a session twice, an unknown one, or another user's is 404" {
-	local sid other_token
+	local sid other_token second_token
 	new_user
 	api_bearer "$ACCESS_TOKEN" GET /api/v1/users/me/sessions
 	assert_status 200
 	sid=$(json_get '.[0].id')
 	other_token=$ACCESS_TOKEN
+	# A second session of that user, to ask again once the first has
+	# ended (its own access token then dies with it).
+	login_user "$USER_EMAIL" "$USER_PASSWORD"
+	second_token=$ACCESS_TOKEN
 	new_user
 	api_bearer "$ACCESS_TOKEN" DELETE "/api/v1/users/me/sessions/$sid"
 	assert_status 404
@@ -486,7 +490,7 @@ EOF
 	assert_status 404
 	api_bearer "$other_token" DELETE "/api/v1/users/me/sessions/$sid"
 	assert_status 204
-	api_bearer "$other_token" DELETE "/api/v1/users/me/sessions/$sid"
+	api_bearer "$second_token" DELETE "/api/v1/users/me/sessions/$sid"
 	assert_status 404
 	assert_body_json '{"detail":"Session not found"}'
 }
@@ -513,9 +517,10 @@ EOF
 # ---------------------------------------------------------------------------
 # Logout
 
-@test "logout of one session leaves the access token and the other sessions working" {
-	local r1
+@test "logout of one session refuses that session's access token; the other session keeps working" {
+	local a1 r1
 	new_user
+	a1=$ACCESS_TOKEN
 	r1=$REFRESH_TOKEN
 	login_user "$USER_EMAIL" "$USER_PASSWORD"
 	api POST /api/v1/auth/logout "{\"refresh_token\":\"$REFRESH_TOKEN\"}"
@@ -523,9 +528,11 @@ EOF
 	[[ -z $body ]] || _fail "body not empty"
 	refresh_with "$REFRESH_TOKEN"
 	assert_refresh_refused
-	refresh_with "$r1"
-	assert_status 200
 	validate_with "$ACCESS_TOKEN"
+	assert_invalid_token
+	validate_with "$a1"
+	assert_status 200
+	refresh_with "$r1"
 	assert_status 200
 }
 

@@ -71,14 +71,22 @@ browse() {
 	[[ $(db_sql "SELECT email_verified FROM users WHERE id = '$USER_ID'") == 1 ]] || _fail "not verified"
 }
 
-@test "on the account page end another session: its cookie is refused by validate" {
+@test "on the account page end another session: its cookie, and an API session's Bearer token, are refused by validate" {
 	registered
-	browse endother "$USER_NAME" "$USER_PASSWORD"
-	local ended
+	login_user "$USER_EMAIL" "$USER_PASSWORD"
+	local ended api_sid
+	api_bearer "$ACCESS_TOKEN" GET /api/v1/auth/validate
+	assert_status 200
+	api_sid=$(json_get .token.sid)
+	[[ -n $api_sid ]] || _fail "no sid in the token: $body"
+	browse endother "$USER_NAME" "$USER_PASSWORD" "$api_sid"
 	ended=$(sed -n 's/^ended=//p' <<<"$output")
 	[[ -n $ended ]] || _fail "$output"
 	validate_cookie "$ended"
 	assert_status 401
+	api_bearer "$ACCESS_TOKEN" GET /api/v1/auth/validate
+	assert_status 401
+	assert_body_json '{"detail":"Could not validate credentials"}'
 }
 
 @test "a cross-origin form post is refused" {

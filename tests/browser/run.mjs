@@ -159,8 +159,9 @@ const scenarios = {
   },
 
   // Two browsers signed in; the first ends the second's session on the
-  // account page. Prints the second's cookie for validate.
-  async endother(login, password) {
+  // account page, then the API session apiSession when given. Prints the
+  // second's cookie for validate.
+  async endother(login, password, apiSession) {
     const a = await browser();
     const c = await browser();
     for (const x of [a, c]) {
@@ -177,6 +178,17 @@ const scenarios = {
     await c.page.goto(`${AUTH}/auth/account`);
     check(c.page.url() === `${AUTH}/auth/login`, 'the ended browser is still signed in');
     console.log(`ended=${other.value}`);
+    if (apiSession) {
+      // An API session of the same user (its id given by the caller):
+      // signed out from the same list; the caller checks its Bearer token.
+      const api = a.page.locator('li.session[data-kind=api]').filter({
+        has: a.page.locator(`input[name=session_id][value="${apiSession}"]`),
+      });
+      check(await api.count() === 1, 'the API session is not listed');
+      await Promise.all([a.page.waitForNavigation(), api.locator('button').click()]);
+      check(a.page.url() === `${AUTH}/auth/account`, `after ending the API session: ${a.page.url()}`);
+      check(await a.page.locator(`input[value="${apiSession}"]`).count() === 0, 'the API session is still listed');
+    }
     await a.close();
     await c.close();
   },

@@ -182,7 +182,25 @@ test_roundtrip(void)
 	CHECK(tok != NULL && jwt_verify(tok, strlen(tok), key, KEYLEN, NOW,
 	    &out, NULL) == 0);
 	T_STREQ(out.role, "");
+	T_OK(out.sid[0] == '\0' && strstr(tok, "sid") == NULL,
+	    "no sid claim without a session");
 	free(tok);
+
+	/* sid: signed when set, read back; absent in older tokens. */
+	snprintf(c.sid, sizeof(c.sid), "%s",
+	    "3f2b8c1e-8d4a-4b7e-9a51-0c6d2e7f1a90");
+	tok = jwt_sign(&c, key, KEYLEN);
+	memset(&out, 0, sizeof(out));
+	pl = NULL;
+	T_OK(tok != NULL && jwt_verify(tok, strlen(tok), key, KEYLEN, NOW,
+	    &out, &pl) == 0, "token with sid verifies");
+	T_STREQ(out.sid, c.sid);
+	CHECK(pl != NULL && json_object_object_get_ex(pl, "sid", &x) &&
+	    json_object_is_type(x, json_type_string) &&
+	    strcmp(json_object_get_string(x), c.sid) == 0);
+	json_object_put(pl);
+	free(tok);
+	c.sid[0] = '\0';
 
 	/* A token inside a larger, unterminated buffer. */
 	c.gen = 1;
@@ -312,6 +330,11 @@ test_claims(void)
 	CHECK(vp(P(",\"exp\":4102444800,\"role\":\"MODERATOR_LONGE\"")) == 0);
 	T_OK(vp(P(",\"exp\":4102444800,\"username\":\"a\\u0000b\"")) == -1,
 	    "NUL inside a string");
+	T_OK(vp(P(",\"exp\":4102444800,\"sid\":\"s-1\"")) == 0, "sid string");
+	T_OK(vp(P(",\"exp\":4102444800,\"sid\":7")) == -1, "sid int");
+	CHECK(vp(P(",\"exp\":4102444800,\"sid\":null")) == -1);
+	T_OK(vp(P(",\"exp\":4102444800,\"sid\":\"a\\u0000b\"")) == -1,
+	    "NUL inside sid");
 	T_OK(vp(P(",\"exp\":4102444800,\"other\":{\"x\":[1,2,{}]}")) == 0,
 	    "unknown claims ignored");
 	T_OK(vp(P(",\"exp\":4102444800,\"x\":[[[[[[[[[[[[1]]]]]]]]]]]]")) == -1,

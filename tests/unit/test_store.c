@@ -287,6 +287,57 @@ test_sessions(struct store *st)
 	user_free(u);
 }
 
+/* The user read of Bearer checks, with its session's state. */
+static void
+test_user_session(struct store *st)
+{
+	struct user	*u, *v = NULL, *o;
+	unsigned char	 h1[32], h2[32];
+	char		*t, s1[37], s2[37];
+	int		 rc, live;
+
+	u = mkuser(st, "live@example.com", "liv", NULL, &rc);
+	o = mkuser(st, "other@example.com", "oth", NULL, &rc);
+	T_OK(u != NULL && o != NULL, "users for session reads");
+	if (u == NULL || o == NULL)
+		goto done;
+	t = token_new(h1);
+	free(t);
+	t = token_new(h2);
+	free(t);
+	T_OK(store_session_start(st, u->id, "ua", "127.0.0.1", h1, 3600,
+	    s1) == 1 && store_session_start(st, u->id, "ua", "127.0.0.1", h2,
+	    3600, s2) == 1, "two sessions");
+	rc = store_user_by_id_session(st, u->id, s1, now_s(), &v, &live);
+	T_OK(rc == 1 && v != NULL && strcmp(v->id, u->id) == 0 &&
+	    strcmp(v->email, "live@example.com") == 0 && live == 1,
+	    "user and a live session in one read");
+	user_free(v);
+	rc = store_user_by_id_session(st, u->id, s1, now_s() + 3600, &v,
+	    &live);
+	T_OK(rc == 1 && live == 0, "an expired session is not live");
+	user_free(v);
+	rc = store_user_by_id_session(st, o->id, s1, now_s(), &v, &live);
+	T_OK(rc == 1 && live == 0, "another user's session is not live");
+	user_free(v);
+	rc = store_user_by_id_session(st, u->id, NULL, now_s(), &v, &live);
+	T_OK(rc == 1 && v != NULL && live == 0, "no sid: the user alone");
+	user_free(v);
+	T_OK(store_session_revoke(st, u->id, s1) == 1, "revoke one");
+	rc = store_user_by_id_session(st, u->id, s1, now_s(), &v, &live);
+	T_OK(rc == 1 && live == 0, "a revoked session is not live");
+	user_free(v);
+	rc = store_user_by_id_session(st, u->id, s2, now_s(), &v, &live);
+	T_OK(rc == 1 && live == 1, "the other session lives on");
+	user_free(v);
+	rc = store_user_by_id_session(st, "no-such-user", s2, now_s(), &v,
+	    &live);
+	T_OK(rc == 0 && v == NULL && live == 0, "unknown user");
+done:
+	user_free(u);
+	user_free(o);
+}
+
 int
 main(void)
 {
@@ -301,6 +352,7 @@ main(void)
 	T_OK(store_migrate(p) == 0 && store_open(p, &st) == 0, "open");
 	test_users(st);
 	test_sessions(st);
+	test_user_session(st);
 	test_session_bounds(st);
 	store_close(st);
 	free(p);
