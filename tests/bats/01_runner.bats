@@ -21,12 +21,14 @@ setup() {
 }
 
 # fresh CMD...: bats's run of CMD as if from a shell: without this bats's
-# BATS_* variables and its fd 3, which a bats inside would take for its own.
+# BATS_* variables and its fd 3, which a bats inside would take for its own,
+# and without the outer run's AUTHD_BUILD/AUTHD_EXEC (make sanitize, make
+# test-arm64): the fixtures are native binaries beside their sources.
 fresh() {
 	local -a unset=()
 	local v
 	for v in $(compgen -e); do
-		if [[ $v == BATS_* ]]; then
+		if [[ $v == BATS_* || $v == AUTHD_BUILD || $v == AUTHD_EXEC ]]; then
 			unset+=(-u "$v")
 		fi
 	done
