@@ -26,6 +26,8 @@ struct store;
 #define STORE_EPHONE		(-5)	/* phone already held */
 #define STORE_ELASTADMIN	(-6)	/* would remove the last active ADMIN */
 #define STORE_EFULL		(-7)	/* the disk is full (a backup) */
+#define STORE_ECONFLICT		(-8)	/* a constraint refused a write (store/ only) */
+#define STORE_EUNAVAIL		(-9)	/* the database server cannot be reached */
 
 enum role {
 	ROLE_NONE = 0,		/* no authentication needed */
