@@ -20,6 +20,7 @@
 #include "handlers.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -90,6 +91,7 @@ refuse_late(struct req *r, struct resp *out, int64_t waited)
 {
 	char	path[160], ip[64];
 
+	metrics_count(MET_HASH_QUEUE_TIMEOUT);
 	resp_detail(out, 503, "Service temporarily unavailable. Please try "
 	    "again later.");
 	resp_headerf(out, "Retry-After", "%d",
