@@ -241,17 +241,37 @@ jwt_b64char(unsigned char ch)
 	    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
 }
 
+/*
+ * The same as a table, for the scan of every byte of every token (one
+ * load per byte instead of five comparisons).
+ */
+static const unsigned char jwt_b64set[256] = {
+	['-'] = 1, ['_'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
 static int
 jwt_b64ok(const char *s, size_t n)
 {
-	size_t	 i;
+	size_t		 i;
+	unsigned	 ok = 1;
 
 	if (n == 0 || n % 4 == 1)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!jwt_b64char((unsigned char)s[i]))
-			return 0;
-	return 1;
+		ok &= jwt_b64set[(unsigned char)s[i]];
+	return ok;
 }
 
 /*
