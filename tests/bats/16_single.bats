@@ -108,5 +108,5 @@ PY
 		cat "$d/check.log"
 		_fail "$output"
 	fi
-	grep -q "configuration ok" "$d/check.log" || fail "no 'configuration ok'"
+	grep -q "configuration ok" "$d/check.log" || _fail "no 'configuration ok'"
 }
