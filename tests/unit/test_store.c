@@ -66,8 +66,8 @@ test_schema(void)
 
 	p1 = xasprintf("%s/migrated.db", dir);
 	p2 = xasprintf("%s/schema.db", dir);
-	T_OK(store_migrate(p1) == 0, "migrations apply");
-	T_OK(store_migrate(p1) == 0, "a second run is a no-op");
+	T_OK(store_migrate(p1, &cfg) == 0, "migrations apply");
+	T_OK(store_migrate(p1, &cfg) == 0, "a second run is a no-op");
 	f = fopen("schema.sql", "r");
 	T_OK(f != NULL, "schema.sql readable (run from the repo root)");
 	if (f != NULL) {
@@ -110,18 +110,20 @@ mkuser(struct store *st, const char *email, const char *name,
 	return u;
 }
 
-/* A count query on the store's own connection. */
+/* A count query on the store's own connection, through its driver. */
 static long
 count(struct store *st, const char *q)
 {
-	sqlite3_stmt	*s;
+	struct sqlq	 sq = { q, NULL };
+	struct drv_stmt	*s;
 	long		 v = -1;
 
-	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
+	if ((s = drv_prepare(st->drv, &sq)) == NULL)
 		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = (long)sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (drv_step(s) == DRV_ROW)
+		v = (long)drv_col_int64(s, 0);
+	drv_reset(s);
+	drv_finalize(s);
 	return v;
 }
 
@@ -349,7 +351,8 @@ main(void)
 	cfg.busy_timeout_ms = 1000;
 	test_schema();
 	p = xasprintf("%s/t.db", dir);
-	T_OK(store_migrate(p) == 0 && store_open(p, &st) == 0, "open");
+	T_OK(store_migrate(p, &cfg) == 0 && store_open(p, &cfg, &st) == 0,
+	    "open");
 	test_users(st);
 	test_sessions(st);
 	test_user_session(st);
