@@ -35,7 +35,7 @@ struct drv_stmt {
 	int64_t		 changes;	/* of the last run that reached DONE */
 };
 
-/* Maps a result code to STORE_E* (logged, but for a constraint). */
+/* Maps a result code to STORE_E* (logged; a constraint only for debugging). */
 static int
 map_err(struct drv *d, int rc, const char *what)
 {
@@ -45,6 +45,9 @@ map_err(struct drv *d, int rc, const char *what)
 		log_warnx("database busy: %s", what);
 		return STORE_EBUSY;
 	case SQLITE_CONSTRAINT:
+		/* The caller finds out by reading; column names, no values. */
+		log_debug("constraint: %s: %s", what, d != NULL &&
+		    d->db != NULL ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
 		return STORE_ECONFLICT;
 	default:
 		log_warnx("database error: %s: %s", what, d != NULL &&
