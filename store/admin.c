@@ -69,11 +69,7 @@ static const struct sqlq sql[Q__MAX] = {
 static struct drv_stmt *
 stmt1(struct store *st, size_t q, const char *v)
 {
-	struct drv_stmt	*s;
-
-	if ((s = stmt_get(st, MOD_ADMIN, sql, Q__MAX, q)) != NULL)
-		drv_bind_text(s, 1, v);
-	return s;
+	return stmt_get1(st, MOD_ADMIN, sql, Q__MAX, q, v);
 }
 
 /* Frees a list from store_users_list(); NULL-safe. */
@@ -147,6 +143,17 @@ other_admins(struct store *st, const char *id)
 	return c > 0;
 }
 
+/* The user of id unless deleted: 1 with *u, 0 unknown or deleted, <0. */
+static int
+live_user(struct store *st, const char *id, struct user **u)
+{
+	int	rc;
+
+	if ((rc = store_user_by_id(st, id, u)) == 1 && (*u)->deleted_at != 0)
+		rc = 0;
+	return rc;
+}
+
 /*
  * STORE_ELASTADMIN when u is an active ADMIN and no other active ADMIN
  * exists, else 0 (or <0 on error).
@@ -204,13 +211,9 @@ store_user_patch(struct store *st, const char *id,
 	*out = NULL;
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
-	if ((rc = store_user_by_id(st, id, &u)) <= 0)
+	/* A deleted account is gone for good: nothing to patch. */
+	if ((rc = live_user(st, id, &u)) <= 0)
 		goto done;
-	if (u->deleted_at != 0) {
-		/* A deleted account is gone for good: nothing to patch. */
-		rc = 0;
-		goto done;
-	}
 	demote = p->set_role && p->role != ROLE_ADMIN;
 	deactivate = p->set_active && !p->active;
 	if ((demote || deactivate) && (rc = last_admin(st, u)) < 0)
@@ -297,12 +300,8 @@ store_user_delete(struct store *st, const char *id)
 
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
-	if ((rc = store_user_by_id(st, id, &u)) <= 0)
+	if ((rc = live_user(st, id, &u)) <= 0)
 		goto done;
-	if (u->deleted_at != 0) {
-		rc = 0;
-		goto done;
-	}
 	if ((rc = last_admin(st, u)) < 0 ||
 	    (rc = anonymise(st, id, now)) <= 0 ||
 	    (rc = user_revoke_all_tx(st, id)) < 0)

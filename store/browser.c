@@ -13,7 +13,6 @@
 #include "store_int.h"
 
 enum {
-	Q_START,
 	Q_FIND,
 	Q_TOUCH,
 	Q_END,
@@ -21,10 +20,6 @@ enum {
 };
 
 static const struct sqlq sql[Q__MAX] = {
-	/* Q_START */
-	{ "INSERT INTO sessions (id, user_id, created_at, last_used_at, "
-	  "expires_at, user_agent, ip, kind, cookie_hash) VALUES (?1, ?2, ?3, "
-	  "?3, ?4, ?5, ?6, 'browser', ?7)", NULL },
 	/*
 	 * Q_FIND: the session's columns are renamed in a subquery so that
 	 * USER_COLS stays unambiguous; SQLite flattens it into one lookup
@@ -48,28 +43,15 @@ store_browser_start(struct store *st, const char *uid, const char *ua,
     const char *ip, const unsigned char hash[32], int64_t idle, int64_t max,
     char *sid)
 {
-	struct drv_stmt	*s;
-	int64_t		 now = now_s();
-	int		 rc;
+	int64_t	now = now_s();
+	int	rc;
 
-	uuid_v4(sid);
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
 	/* Browser sessions count towards MAX_SESSIONS_PER_USER too. */
-	if ((rc = session_make_room_tx(st, uid, now)) < 0)
-		goto done;
-	if ((s = stmt_get(st, MOD_BROWSER, sql, Q__MAX, Q_START)) == NULL) {
-		rc = STORE_EDB;
-		goto done;
-	}
-	drv_bind_text(s, 1, sid);
-	drv_bind_text(s, 2, uid);
-	drv_bind_int64(s, 3, now);
-	drv_bind_int64(s, 4, now + (idle < max ? idle : max));
-	drv_bind_text(s, 5, ua);
-	drv_bind_text(s, 6, ip);
-	drv_bind_blob(s, 7, hash, 32);
-	if ((rc = stmt_run(s)) < 0 || (rc = tx_commit(st)) < 0)
+	if ((rc = session_insert_tx(st, uid, ua, ip, now, now + (idle < max ?
+	    idle : max), "browser", hash, sid)) < 0 ||
+	    (rc = tx_commit(st)) < 0)
 		goto done;
 	rc = 1;
 done:

@@ -23,9 +23,9 @@
 static const struct sqlq sql[] = {
 	/* Q_PING */
 	{ "SELECT 1", NULL },
-	/* Q_PROBE_INSERT: a row that lives only inside the write probe */
-	{ "INSERT INTO throttle_events (bucket, key, at) VALUES ('probe', '', "
-	  "0) RETURNING rowid", NULL },
+	/* Q_PROBE_INSERT: a row that lives only inside write_undone() */
+	{ "INSERT INTO throttle_events (bucket, key, at) VALUES (?1, '', ?2) "
+	  "RETURNING rowid", NULL },
 	/* Q_PROBE_DELETE */
 	{ "DELETE FROM throttle_events WHERE rowid = ?1", NULL },
 	/* Q_VERSION: the schema version (a read: it waits for no writer) */
@@ -44,6 +44,17 @@ stmt_get(struct store *st, enum module m, const struct sqlq *q, size_t n,
 	if (st->stmts[m][idx] == NULL)
 		st->stmts[m][idx] = drv_prepare(st->drv, &q[idx]);
 	return st->stmts[m][idx];
+}
+
+struct drv_stmt *
+stmt_get1(struct store *st, enum module m, const struct sqlq *q, size_t n,
+    size_t idx, const char *v)
+{
+	struct drv_stmt	*s;
+
+	if ((s = stmt_get(st, m, q, n, idx)) != NULL)
+		drv_bind_text(s, 1, v);
+	return s;
 }
 
 void
@@ -241,8 +252,8 @@ store_close(struct store *st)
  * while the commit of an inserted and deleted row appends its pages to
  * the WAL (SQLITE_FULL when the filesystem has no room for them).
  */
-static int
-write_probe(struct store *st)
+int
+write_undone(struct store *st, const char *bucket, int64_t at)
 {
 	struct drv_stmt	*s;
 	int64_t		 row = 0;
@@ -250,10 +261,12 @@ write_probe(struct store *st)
 
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
-	if ((s = stmt_get(st, MOD_DB, sql, Q__MAX, Q_PROBE_INSERT)) == NULL) {
+	if ((s = stmt_get1(st, MOD_DB, sql, Q__MAX, Q_PROBE_INSERT,
+	    bucket)) == NULL) {
 		rc = STORE_EDB;
 		goto done;
 	}
+	drv_bind_int64(s, 2, at);
 	if ((rc = stmt_int64(s, &row)) < 0)
 		goto done;
 	if ((s = stmt_get(st, MOD_DB, sql, Q__MAX, Q_PROBE_DELETE)) == NULL) {
@@ -278,7 +291,7 @@ store_ready(struct store *st)
 	    (s = stmt_get(st, MOD_DB, sql, Q__MAX, Q_PING)) == NULL ||
 	    stmt_int64(s, NULL) != 1)
 		return 0;
-	return write_probe(st) == 1;
+	return write_undone(st, "probe", 0) == 1;
 }
 
 int

@@ -46,10 +46,10 @@ enum {
 };
 
 static const struct sqlq sql[Q__MAX] = {
-	/* Q_SESSION_INSERT */
+	/* Q_SESSION_INSERT: an API session, or a browser one with its cookie */
 	{ "INSERT INTO sessions (id, user_id, created_at, last_used_at, "
-	  "expires_at, user_agent, ip) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
-	  NULL },
+	  "expires_at, user_agent, ip, kind, cookie_hash) VALUES (?1, ?2, ?3, "
+	  "?3, ?4, ?5, ?6, ?7, ?8)", NULL },
 	/* Q_TOKEN_INSERT */
 	{ "INSERT INTO refresh_tokens (hash, session_id, created_at, "
 	  "expires_at) VALUES (?1, ?2, ?3, ?4)", NULL },
@@ -105,11 +105,7 @@ struct tokrow {
 static struct drv_stmt *
 stmt1(struct store *st, size_t q, const char *v)
 {
-	struct drv_stmt	*s;
-
-	if ((s = stmt_get(st, MOD_SESSION, sql, Q__MAX, q)) != NULL)
-		drv_bind_text(s, 1, v);
-	return s;
+	return stmt_get1(st, MOD_SESSION, sql, Q__MAX, q, v);
 }
 
 /* The statement q of this file, with its first parameter bound to a hash. */
@@ -137,8 +133,12 @@ insert_token(struct store *st, const unsigned char hash[32], const char *sid,
 	return stmt_run(s);
 }
 
-int
-session_make_room_tx(struct store *st, const char *uid, int64_t now)
+/*
+ * Deletes a batch of dead sessions, then ends the user's oldest live
+ * sessions beyond MAX_SESSIONS_PER_USER - 1.  0 or <0.
+ */
+static int
+make_room_tx(struct store *st, const char *uid, int64_t now)
 {
 	struct drv_stmt	*s;
 	int		 rc;
@@ -166,28 +166,42 @@ session_make_room_tx(struct store *st, const char *uid, int64_t now)
 }
 
 int
-store_session_start(struct store *st, const char *uid, const char *ua,
-    const char *ip, const unsigned char hash[32], int64_t ttl, char *sid)
+session_insert_tx(struct store *st, const char *uid, const char *ua,
+    const char *ip, int64_t now, int64_t expires, const char *kind,
+    const unsigned char *cookie, char *sid)
 {
 	struct drv_stmt	*s;
-	int64_t		 now = now_s();
 	int		 rc;
 
 	uuid_v4(sid);
-	if ((rc = tx_begin(st)) < 0)
+	if ((rc = make_room_tx(st, uid, now)) < 0)
 		return rc;
-	if ((rc = session_make_room_tx(st, uid, now)) < 0)
-		goto done;
-	if ((s = stmt1(st, Q_SESSION_INSERT, sid)) == NULL) {
-		rc = STORE_EDB;
-		goto done;
-	}
+	if ((s = stmt1(st, Q_SESSION_INSERT, sid)) == NULL)
+		return STORE_EDB;
 	drv_bind_text(s, 2, uid);
 	drv_bind_int64(s, 3, now);
-	drv_bind_int64(s, 4, now + ttl);
+	drv_bind_int64(s, 4, expires);
 	drv_bind_text(s, 5, ua);
 	drv_bind_text(s, 6, ip);
-	if ((rc = stmt_run(s)) < 0 ||
+	drv_bind_text(s, 7, kind);
+	if (cookie != NULL)
+		drv_bind_blob(s, 8, cookie, 32);
+	else
+		drv_bind_null(s, 8);
+	return (rc = stmt_run(s)) < 0 ? rc : 0;
+}
+
+int
+store_session_start(struct store *st, const char *uid, const char *ua,
+    const char *ip, const unsigned char hash[32], int64_t ttl, char *sid)
+{
+	int64_t	now = now_s();
+	int	rc;
+
+	if ((rc = tx_begin(st)) < 0)
+		return rc;
+	if ((rc = session_insert_tx(st, uid, ua, ip, now, now + ttl, "api",
+	    NULL, sid)) < 0 ||
 	    (rc = insert_token(st, hash, sid, now, ttl)) < 0 ||
 	    (rc = tx_commit(st)) < 0)
 		goto done;

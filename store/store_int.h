@@ -53,6 +53,9 @@ struct store {
  */
 struct drv_stmt	*stmt_get(struct store *, enum module, const struct sqlq *q,
 		    size_t n, size_t idx);
+/* stmt_get() with the text v (NULL binds NULL) as the first parameter. */
+struct drv_stmt	*stmt_get1(struct store *, enum module, const struct sqlq *q,
+		    size_t n, size_t idx, const char *v);
 /* drv_reset(); NULL-safe. */
 void		 stmt_done(struct drv_stmt *);
 /*
@@ -90,11 +93,20 @@ struct user	*user_row(struct drv_stmt *);
 int		 user_fetch(struct drv_stmt *, struct user **out);
 /*
  * Inside a session start's transaction (API or browser): deletes a batch
- * of dead sessions, then ends the user's oldest live sessions beyond
- * MAX_SESSIONS_PER_USER - 1, making room for the new one.  0 or <0.
+ * of dead sessions, ends the user's oldest live sessions beyond
+ * MAX_SESSIONS_PER_USER - 1, making room for the new one, and inserts
+ * it: kind "api" or "browser" (whose cookie's hash is cookie, else
+ * NULL), its id written to sid (37 bytes).  0 or <0.
  */
-int		 session_make_room_tx(struct store *, const char *user_id,
-		    int64_t now);
+int		 session_insert_tx(struct store *, const char *user_id,
+		    const char *ua, const char *ip, int64_t now, int64_t expires,
+		    const char *kind, const unsigned char *cookie, char *sid);
+/*
+ * A write transaction that inserts a throttle_events row of bucket and
+ * deletes it again before committing: the cost of a write without its
+ * effect (the readiness probe, the timing decoy).  1 or <0.
+ */
+int		 write_undone(struct store *, const char *bucket, int64_t at);
 /* Moves the user's token generation on (inside a transaction): 1, 0 no such user, <0. */
 int		 user_bump_gen_tx(struct store *, const char *user_id);
 /* Revokes all sessions of a user and bumps the generation (inside a transaction). */

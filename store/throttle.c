@@ -57,16 +57,11 @@ static const struct sqlq sql[Q__MAX] = {
 	{ "DELETE FROM throttle_events WHERE rowid = ?1", NULL },
 };
 
-/* The statement q of this file, with its first parameter bound (or none). */
+/* The statement q of this file, with its first parameter bound. */
 static struct drv_stmt *
 stmt1(struct store *st, size_t q, const char *v)
 {
-	struct drv_stmt	*s;
-
-	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, q)) != NULL &&
-	    v != NULL)
-		drv_bind_text(s, 1, v);
-	return s;
+	return stmt_get1(st, MOD_THROTTLE, sql, Q__MAX, q, v);
 }
 
 /* Runs a statement of one time parameter, ignoring a failure (logged). */
@@ -75,7 +70,7 @@ run_at(struct store *st, size_t q, int64_t t)
 {
 	struct drv_stmt	*s;
 
-	if ((s = stmt1(st, q, NULL)) != NULL) {
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, q)) != NULL) {
 		drv_bind_int64(s, 1, t);
 		(void)stmt_run(s);
 	}
@@ -257,7 +252,7 @@ store_throttle_forget(struct store *st, int64_t row)
 {
 	struct drv_stmt	*s;
 
-	if ((s = stmt1(st, Q_FORGET, NULL)) == NULL)
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_FORGET)) == NULL)
 		return STORE_EDB;
 	drv_bind_int64(s, 1, row);
 	return stmt_run(s);

@@ -25,8 +25,6 @@ enum {
 	Q_SET_PASSWORD,
 	Q_VERIFY,
 	Q_COUNT,
-	Q_DECOY_INSERT,
-	Q_DECOY_DELETE,
 	Q__MAX
 };
 
@@ -57,22 +55,13 @@ static const struct sqlq sql[Q__MAX] = {
 	/* Q_COUNT */
 	{ "SELECT count(*) FROM user_tokens WHERE user_id = ?1 AND kind = ?2 "
 	  "AND created_at >= ?3", NULL },
-	/* Q_DECOY_INSERT: a row that lives only inside the decoy transaction */
-	{ "INSERT INTO throttle_events (bucket, key, at) VALUES ('decoy', '', "
-	  "?1) RETURNING rowid", NULL },
-	/* Q_DECOY_DELETE */
-	{ "DELETE FROM throttle_events WHERE rowid = ?1", NULL },
 };
 
 /* The statement q of this file, with its first parameter bound. */
 static struct drv_stmt *
 stmt1(struct store *st, size_t q, const char *v)
 {
-	struct drv_stmt	*s;
-
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, q)) != NULL)
-		drv_bind_text(s, 1, v);
-	return s;
+	return stmt_get1(st, MOD_TOKEN, sql, Q__MAX, q, v);
 }
 
 /* Q_FIND bound: a live token of kind with this hash at now. */
@@ -177,15 +166,16 @@ store_token_live(struct store *st, const unsigned char hash[32],
 }
 
 /*
- * Resets a password with a reset token, all in one transaction: the
- * token is spent and the user's other reset tokens voided, the new hash
- * set (which also marks the email verified), every session revoked and
- * the token generation incremented.  Returns 1 done, 0 when the token is
- * unknown, used or expired or its user inactive or deleted, <0 error
- * (nothing changed).
+ * Uses a token of kind in one transaction: the token and the user's
+ * other tokens of that kind are spent, then with a new password hash
+ * (a reset) the hash is set, which also marks the email verified, every
+ * session revoked and the token generation incremented; without one (a
+ * verification) the email is marked verified.  1 done (the user's id in
+ * user_id when not NULL), 0 when the token is unknown, used or expired
+ * or its user inactive or deleted, <0 error (nothing changed).
  */
-int
-store_token_reset_password(struct store *st, const unsigned char hash[32],
+static int
+use_token(struct store *st, const unsigned char hash[32], const char *kind,
     const char *pwhash, char *user_id)
 {
 	struct drv_stmt	*s;
@@ -195,16 +185,18 @@ store_token_reset_password(struct store *st, const unsigned char hash[32],
 
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
-	if ((rc = spend(st, hash, "reset", now, uid)) <= 0)
+	if ((rc = spend(st, hash, kind, now, uid)) <= 0)
 		goto done;
-	if ((s = stmt1(st, Q_SET_PASSWORD, uid)) == NULL) {
+	if ((s = stmt1(st, pwhash != NULL ? Q_SET_PASSWORD : Q_VERIFY,
+	    uid)) == NULL) {
 		rc = STORE_EDB;
 		goto done;
 	}
-	drv_bind_text(s, 2, pwhash);
-	drv_bind_int64(s, 3, now);
-	if ((rc = stmt_run(s)) < 0 ||
-	    (rc = user_revoke_all_tx(st, uid)) < 0 ||
+	if (pwhash != NULL)
+		drv_bind_text(s, 2, pwhash);
+	drv_bind_int64(s, pwhash != NULL ? 3 : 2, now);
+	if ((rc = stmt_run(s)) < 0 || (pwhash != NULL &&
+	    (rc = user_revoke_all_tx(st, uid)) < 0) ||
 	    (rc = tx_commit(st)) < 0)
 		goto done;
 	if (user_id != NULL)
@@ -215,35 +207,17 @@ done:
 	return rc;
 }
 
-/*
- * Verifies an email with a verify token in one transaction: the token
- * and the user's other verify tokens are spent, email_verified set.
- * Returns 1 done, 0 when the token is unknown, used or expired or its
- * user inactive or deleted, <0 error.
- */
+int
+store_token_reset_password(struct store *st, const unsigned char hash[32],
+    const char *pwhash, char *user_id)
+{
+	return use_token(st, hash, "reset", pwhash, user_id);
+}
+
 int
 store_token_verify_email(struct store *st, const unsigned char hash[32])
 {
-	struct drv_stmt	*s;
-	char		 uid[37];
-	int64_t		 now = now_s();
-	int		 rc;
-
-	if ((rc = tx_begin(st)) < 0)
-		return rc;
-	if ((rc = spend(st, hash, "verify", now, uid)) <= 0)
-		goto done;
-	if ((s = stmt1(st, Q_VERIFY, uid)) == NULL) {
-		rc = STORE_EDB;
-		goto done;
-	}
-	drv_bind_int64(s, 2, now);
-	if ((rc = stmt_run(s)) < 0 || (rc = tx_commit(st)) < 0)
-		goto done;
-	rc = 1;
-done:
-	tx_rollback(st);
-	return rc;
+	return use_token(st, hash, "verify", NULL, NULL);
 }
 
 /*
@@ -278,28 +252,5 @@ store_token_count_since(struct store *st, const char *uid, const char *kind,
 int
 store_token_decoy(struct store *st)
 {
-	struct drv_stmt	*s;
-	int64_t		 row = 0;
-	int		 rc;
-
-	if ((rc = tx_begin(st)) < 0)
-		return rc;
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_DECOY_INSERT)) == NULL) {
-		rc = STORE_EDB;
-		goto done;
-	}
-	drv_bind_int64(s, 1, now_s());
-	if ((rc = stmt_int64(s, &row)) < 0)
-		goto done;
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_DECOY_DELETE)) == NULL) {
-		rc = STORE_EDB;
-		goto done;
-	}
-	drv_bind_int64(s, 1, row);
-	if ((rc = stmt_run(s)) < 0 || (rc = tx_commit(st)) < 0)
-		goto done;
-	rc = 1;
-done:
-	tx_rollback(st);
-	return rc;
+	return write_undone(st, "decoy", now_s());
 }

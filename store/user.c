@@ -171,11 +171,7 @@ user_fetch(struct drv_stmt *s, struct user **out)
 static struct drv_stmt *
 stmt1(struct store *st, size_t q, const char *v)
 {
-	struct drv_stmt	*s;
-
-	if ((s = stmt_get(st, MOD_USER, sql, Q__MAX, q)) != NULL)
-		drv_bind_text(s, 1, v);
-	return s;
+	return stmt_get1(st, MOD_USER, sql, Q__MAX, q, v);
 }
 
 /* Whether the statement q finds a row for v: 1, 0, <0. */
@@ -254,15 +250,22 @@ done:
 	return rc;
 }
 
-int
-store_user_by_id(struct store *st, const char *id, struct user **out)
+/* The user the statement q finds for v: 1, 0 none, <0. */
+static int
+user_by(struct store *st, size_t q, const char *v, struct user **out)
 {
 	struct drv_stmt	*s;
 
 	*out = NULL;
-	if ((s = stmt1(st, Q_BY_ID, id)) == NULL)
+	if ((s = stmt1(st, q, v)) == NULL)
 		return STORE_EDB;
 	return user_fetch(s, out);
+}
+
+int
+store_user_by_id(struct store *st, const char *id, struct user **out)
+{
+	return user_by(st, Q_BY_ID, id, out);
 }
 
 int
@@ -290,12 +293,7 @@ store_user_by_id_session(struct store *st, const char *id, const char *sid,
 int
 store_user_by_email(struct store *st, const char *email, struct user **out)
 {
-	struct drv_stmt	*s;
-
-	*out = NULL;
-	if ((s = stmt1(st, Q_BY_EMAIL, email)) == NULL)
-		return STORE_EDB;
-	return user_fetch(s, out);
+	return user_by(st, Q_BY_EMAIL, email, out);
 }
 
 int
