@@ -71,10 +71,10 @@ stmt_run(struct drv_stmt *s)
 
 	while ((rc = drv_step(s)) == DRV_ROW)
 		;
+	if (rc == DRV_DONE)
+		rc = drv_changes(s) > 0;
 	drv_reset(s);
-	if (rc < 0)
-		return rc;
-	return drv_changes(s) > 0;
+	return rc;
 }
 
 int

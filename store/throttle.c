@@ -150,7 +150,7 @@ store_throttle_add(struct store *st, const char *bucket, const char *key)
 /*
  * Checks the lockout of lock_key (when not NULL) and each limit with a
  * positive max, and records one event for each of those limits when
- * none is reached, all in one BEGIN IMMEDIATE transaction: two workers
+ * none is reached, all in one write transaction: two workers
  * cannot both take the last free place.  Returns 1 (recorded; each
  * limit's rowid set), 0 refused with the seconds until a place frees in
  * *retry (nothing recorded), <0 on a database failure (nothing
