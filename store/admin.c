@@ -234,16 +234,7 @@ store_user_patch(struct store *st, const char *id,
 	if (p->set_role && p->role < u->role && !(deactivate &&
 	    u->is_active) && (rc = user_bump_gen_tx(st, id)) < 0)
 		goto done;
-	user_free(u);
-	if ((rc = store_user_by_id(st, id, &u)) <= 0) {
-		rc = rc == 0 ? STORE_EDB : rc;
-		goto done;
-	}
-	if ((rc = tx_commit(st)) < 0)
-		goto done;
-	*out = u;
-	u = NULL;
-	rc = 1;
+	rc = user_commit_tx(st, id, out);
 done:
 	/* A no-op after a commit; ends the transaction on every failure. */
 	tx_rollback(st);

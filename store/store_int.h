@@ -107,6 +107,13 @@ int		 session_insert_tx(struct store *, const char *user_id,
  * effect (the readiness probe, the timing decoy).  1 or <0.
  */
 int		 write_undone(struct store *, const char *bucket, int64_t at);
+/*
+ * The end of a write transaction that answers with its user: reads the
+ * user of id and commits.  1 with the user in *out, or <0 (the caller's
+ * done: rolls back).
+ */
+int		 user_commit_tx(struct store *, const char *id,
+		    struct user **out);
 /* Moves the user's token generation on (inside a transaction): 1, 0 no such user, <0. */
 int		 user_bump_gen_tx(struct store *, const char *user_id);
 /* Revokes all sessions of a user and bumps the generation (inside a transaction). */

@@ -208,11 +208,26 @@ conflict(struct store *st, const struct user_new *n)
 }
 
 int
+user_commit_tx(struct store *st, const char *id, struct user **out)
+{
+	struct user	*u;
+	int		 rc;
+
+	if ((rc = store_user_by_id(st, id, &u)) <= 0)
+		return rc == 0 ? STORE_EDB : rc;
+	if ((rc = tx_commit(st)) < 0) {
+		user_free(u);
+		return rc;
+	}
+	*out = u;
+	return 1;
+}
+
+int
 store_user_create(struct store *st, const struct user_new *n,
     struct user **out)
 {
 	struct drv_stmt	*s;
-	struct user	*u = NULL;
 	char		 id[37];
 	int		 rc;
 
@@ -233,18 +248,9 @@ store_user_create(struct store *st, const struct user_new *n,
 	drv_bind_int64(s, 8, now_s());
 	if ((rc = stmt_run(s)) < 0)
 		goto done;
-	if ((rc = store_user_by_id(st, id, &u)) <= 0) {
-		rc = rc == 0 ? STORE_EDB : rc;
-		goto done;
-	}
-	if ((rc = tx_commit(st)) < 0)
-		goto done;
-	*out = u;
-	u = NULL;
-	rc = 1;
+	rc = user_commit_tx(st, id, out);
 done:
 	tx_rollback(st);
-	user_free(u);
 	if (rc == STORE_ECONFLICT)
 		rc = conflict(st, n);
 	return rc;
