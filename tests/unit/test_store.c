@@ -229,6 +229,46 @@ test_session_bounds(struct store *st)
 }
 
 /*
+ * The store reads the configuration it was handed, and after
+ * store_use_config() the one a reload swaps in: here the sessions a user
+ * may hold.
+ */
+static void
+test_use_config(struct store *st)
+{
+	struct config	 two = cfg;
+	struct user	*u;
+	unsigned char	 h[32];
+	char		*t, sid[37], q[256];
+	int		 i, rc;
+
+	u = mkuser(st, "c@config.example.com", "configured", NULL, &rc);
+	T_OK(rc == 1, "user for the configuration");
+	if (u == NULL)
+		return;
+	snprintf(q, sizeof(q), "SELECT count(*) FROM sessions WHERE "
+	    "user_id = '%s'", u->id);
+	two.max_sessions_user = 2;
+	store_use_config(st, &two);
+	for (i = 0; i < 3; i++) {
+		t = token_new(h);
+		free_secret(t);
+		T_OK(store_session_start(st, u->id, NULL, NULL, h, 3600, sid) ==
+		    1, "start %d", i);
+	}
+	T_OK(count(st, q) == 2, "2 sessions at most: %ld", count(st, q));
+	store_use_config(st, &cfg);	/* max_sessions_user 0: no bound */
+	for (i = 0; i < 2; i++) {
+		t = token_new(h);
+		free_secret(t);
+		T_OK(store_session_start(st, u->id, NULL, NULL, h, 3600, sid) ==
+		    1, "start %d", i + 3);
+	}
+	T_OK(count(st, q) == 4, "no bound after the swap: %ld", count(st, q));
+	user_free(u);
+}
+
+/*
  * Runs SQL on a connection of the test's own: how times in the past are
  * made, instead of waiting for them.  0 or -1.
  */
@@ -410,6 +450,7 @@ main(void)
 	test_sessions(st);
 	test_user_session(st);
 	test_session_bounds(st);
+	test_use_config(st);
 	store_close(st);
 	test_busy_commit();
 	free(p);
