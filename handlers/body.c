@@ -53,50 +53,30 @@ check_time(const char *s, size_t n, char **norm)
 }
 
 /* The rules of SPEC §3. */
-const struct field field_email =
-	{ "email", FT_STRING, F_NOPREFIX, check_email, 1024 };
-const struct field field_username =
-	{ "username", FT_STRING, 0, check_username, 1024 };
-const struct field field_password =
-	{ "password", FT_STRING, 0, check_password, PASSWORD_MAX };
-const struct field field_phone =
-	{ "phone", FT_STRING, 0, check_phone, 64 };
-const struct field field_new_password =
-	{ "new_password", FT_STRING, 0, check_password, PASSWORD_MAX };
+const struct field field_email = { "email", FT_STRING, F_NOPREFIX, check_email, 1024 };
+const struct field field_username = { "username", FT_STRING, 0, check_username, 1024 };
+const struct field field_password = { "password", FT_STRING, 0, check_password, PASSWORD_MAX };
+const struct field field_phone = { "phone", FT_STRING, 0, check_phone, 64 };
+const struct field field_new_password = { "new_password", FT_STRING, 0, check_password, PASSWORD_MAX };
 
-/* Registration's captcha (SPEC §6). */
-const struct field field_captcha_id =
-	{ "captcha_id", FT_UUID, 0, NULL, 128 };
-const struct field field_captcha_answer =
-	{ "captcha_answer", FT_STRING, 0, NULL, 256 };
+/* Registration's captcha (SPEC §4). */
+const struct field field_captcha_id = { "captcha_id", FT_UUID, 0, NULL, 128 };
+const struct field field_captcha_answer = { "captcha_answer", FT_STRING, 0, NULL, 256 };
 
 /* What a sign-in or a password change is given: any string, verified. */
-const struct field field_ident_login =
-	{ "login", FT_STRING, 0, NULL, IDENT_MAX };
-const struct field field_ident_username =
-	{ "username", FT_STRING, 0, NULL, IDENT_MAX };
-const struct field field_ident_name =
-	{ "name", FT_STRING, 0, NULL, IDENT_MAX };
-const struct field field_login_password =
-	{ "password", FT_STRING, 0, NULL, PASSWORD_MAX };
-const struct field field_current_password =
-	{ "current_password", FT_STRING, 0, NULL, PASSWORD_MAX };
+const struct field field_ident_login = { "login", FT_STRING, 0, NULL, IDENT_MAX };
+const struct field field_ident_username = { "username", FT_STRING, 0, NULL, IDENT_MAX };
+const struct field field_ident_name = { "name", FT_STRING, 0, NULL, IDENT_MAX };
+const struct field field_login_password = { "password", FT_STRING, 0, NULL, PASSWORD_MAX };
+const struct field field_current_password = { "current_password", FT_STRING, 0, NULL, PASSWORD_MAX };
 
 /* Tokens. */
-const struct field field_refresh_token =
-	{ "refresh_token", FT_STRING, 0, NULL, 1024 };
-const struct field field_logout_all =
-	{ "all", FT_BOOL, 0, NULL, 0 };
-const struct field field_token =
-	{ "token", FT_STRING, 0, NULL, TOKEN_MAX };
+const struct field field_refresh_token = { "refresh_token", FT_STRING, 0, NULL, 1024 };
+const struct field field_logout_all = { "all", FT_BOOL, 0, NULL, 0 };
+const struct field field_token = { "token", FT_STRING, 0, NULL, TOKEN_MAX };
 
 /* Administration (PATCH /api/v1/users/{id}). */
-const struct field field_account_role =
-	{ "account_role", FT_STRING, F_NOPREFIX, check_role, 16 };
-const struct field field_account_subscription =
-	{ "account_subscription", FT_STRING, F_NOPREFIX, check_sub, 16 };
-const struct field field_subscription_expires_at =
-	{ "subscription_expires_at", FT_STRING_OR_NULL, F_NOPREFIX, check_time,
-	    64 };
-const struct field field_is_active =
-	{ "is_active", FT_BOOL, 0, NULL, 0 };
+const struct field field_account_role = { "account_role", FT_STRING, F_NOPREFIX, check_role, 16 };
+const struct field field_account_subscription = { "account_subscription", FT_STRING, F_NOPREFIX, check_sub, 16 };
+const struct field field_subscription_expires_at = { "subscription_expires_at", FT_STRING_OR_NULL, F_NOPREFIX, check_time, 64 };
+const struct field field_is_active = { "is_active", FT_BOOL, 0, NULL, 0 };
