@@ -41,6 +41,7 @@ struct body_field {
 #define R_FORM		0x02	/* with R_JSON: a URL-encoded form too */
 #define R_EMPTY		0x04	/* with R_JSON: no body reads as {} */
 #define R_REGISTRATION	0x08	/* 403 when REGISTRATION_ENABLED=false */
+#define ROUTE_FIELDS_MAX 8	/* fields of one body (test_openapi checks) */
 
 struct route {
 	enum method	 method;

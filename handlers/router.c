@@ -121,7 +121,6 @@ const struct route routes[] = {
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
 
 #define PARAM_MAX	128
-#define FIELDS_MAX	8	/* fields of one body */
 
 /*
  * Matches a path against a pattern; literal segments win over "{id}"
@@ -231,7 +230,7 @@ static int
 body_read(const struct route *rt, struct req *r, struct resp *out,
     struct fval *vals)
 {
-	struct field	 f[FIELDS_MAX];
+	struct field	 f[ROUTE_FIELDS_MAX];
 	size_t		 i;
 
 	if (!body_parse(r, out, (rt->flags & R_FORM) != 0,
@@ -259,7 +258,7 @@ body_read(const struct route *rt, struct req *r, struct resp *out,
 static int
 run(const struct route *rt, struct req *r, struct resp *out)
 {
-	struct fval		 vals[FIELDS_MAX];
+	struct fval		 vals[ROUTE_FIELDS_MAX];
 	const struct body_field	*fields = r->fields;
 	struct fval		*fv = r->fv;
 	size_t			 nfields = r->nfields;
@@ -269,9 +268,9 @@ run(const struct route *rt, struct req *r, struct resp *out)
 		return resp_detail(out, 403, "Registration is disabled");
 	if (!(rt->flags & R_JSON))
 		return rt->fn(r, out);
-	if (rt->nfields > FIELDS_MAX) {
+	if (rt->nfields > ROUTE_FIELDS_MAX) {
 		log_warnx("route %s: more than %d fields", rt->pattern,
-		    FIELDS_MAX);
+		    ROUTE_FIELDS_MAX);
 		abort();
 	}
 	if (!body_read(rt, r, out, vals))

@@ -215,6 +215,8 @@ test_bodies_documented(struct json_object *doc)
 			    "one", m, rt->pattern);
 			continue;
 		}
+		T_OK(rt->nfields <= ROUTE_FIELDS_MAX, "%s %s: %zu fields, "
+		    "more than ROUTE_FIELDS_MAX", m, rt->pattern, rt->nfields);
 		props = get(s, "properties");
 		T_OK(props != NULL, "%s %s: no JSON body documented", m,
 		    rt->pattern);
