@@ -15,6 +15,8 @@
 
 #include "jwt.h"
 
+struct body_field;
+struct fval;
 struct json_object;
 struct store;
 struct user;
@@ -54,6 +56,10 @@ struct req {
 
 	char		*params[2];	/* path parameters, from the router */
 	struct json_object *json;	/* parsed body (handlers never read it raw) */
+	/* The route's declared body fields and their values (the router's). */
+	const struct body_field *fields;
+	struct fval	*fv;
+	size_t		 nfields;
 
 	struct store	*db;		/* this worker's store */
 	struct user	*user;		/* the caller, for authenticated routes */
