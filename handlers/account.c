@@ -72,7 +72,8 @@ handle_me_password(struct req *r, struct resp *out)
 		rc = resp_detail(out, 400, "Incorrect current password");
 		goto done;
 	}
-	if ((hash = pwhash_hash(&cfg.pw, v[F_NEW].s, v[F_NEW].len)) == NULL) {
+	if ((hash = pwhash_hash(&r->cfg->pw, v[F_NEW].s, v[F_NEW].len)) ==
+	    NULL) {
 		rc = resp_detail(out, 500, "Internal Server Error");
 		goto done;
 	}

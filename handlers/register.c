@@ -131,21 +131,21 @@ handle_register(struct req *r, struct resp *out)
 	char		*hash = NULL;
 	int		 rc;
 
-	if (!cfg.registration_enabled)
+	if (!r->cfg->registration_enabled)
 		return resp_detail(out, 403, "Registration is disabled");
 	if (!body_parse(r, out, 0, 0))
 		return out->status;
-	if (!fields_read(r, cfg.captcha_url ? fields_captcha : fields, F__MAX,
-	    v, out))
+	if (!fields_read(r, r->cfg->captcha_url ? fields_captcha : fields,
+	    F__MAX, v, out))
 		return out->status;
 	if ((rc = throttle_register(r, out)) != 0 ||
-	    (cfg.captcha_url != NULL && (rc = captcha_check(out,
+	    (r->cfg->captcha_url != NULL && (rc = captcha_check(r->cfg, out,
 	    v[F_CAPTCHA_ID].norm, v[F_CAPTCHA_ANSWER].s)) != 0))
 		goto done;
 	if ((rc = precheck(r, out, v[F_EMAIL].norm, v[F_USERNAME].s,
 	    v[F_PHONE].norm)) != 0)
 		goto done;
-	if ((hash = pwhash_hash(&cfg.pw, v[F_PASSWORD].s,
+	if ((hash = pwhash_hash(&r->cfg->pw, v[F_PASSWORD].s,
 	    v[F_PASSWORD].len)) == NULL) {
 		rc = resp_detail(out, 500, "Internal Server Error");
 		goto done;

@@ -108,9 +108,9 @@ cors_origin(const struct req *r)
 
 	if (r->origin == NULL)
 		return NULL;
-	for (i = 0; i < cfg.ncors; i++)
-		if (strcmp(cfg.cors_origins[i], r->origin) == 0)
-			return cfg.cors_origins[i];
+	for (i = 0; i < r->cfg->ncors; i++)
+		if (strcmp(r->cfg->cors_origins[i], r->origin) == 0)
+			return r->cfg->cors_origins[i];
 	return NULL;
 }
 
@@ -186,7 +186,7 @@ route(struct req *r, struct resp *out)
 			return resp_detail(out, 404, "Not Found");
 		/* With no CORS origins configured there is no preflight. */
 		if (r->method == M_OPTIONS && r->acr_method != NULL &&
-		    r->origin != NULL && cfg.ncors > 0)
+		    r->origin != NULL && r->cfg->ncors > 0)
 			return preflight(r, out, allow);
 		resp_header(out, "Allow", allow);
 		return resp_detail(out, 405, "Method Not Allowed");
@@ -228,7 +228,7 @@ router_dispatch(struct req *r, struct resp *out)
 		resp_header(out, "Access-Control-Allow-Credentials", "true");
 	}
 	/* Every answer depends on Origin once CORS is on: tell caches. */
-	if (cfg.ncors > 0)
+	if (r->cfg->ncors > 0)
 		resp_header(out, "Vary", "Origin");
 	if (t0 != 0)
 		metrics_request(route_index(r), (int)r->method, out->status,

@@ -15,6 +15,7 @@
 
 #include "jwt.h"
 
+struct config;
 struct json_object;
 struct store;
 struct user;
@@ -56,6 +57,7 @@ struct req {
 	struct json_object *json;	/* parsed body (handlers never read it raw) */
 
 	struct store	*db;		/* this worker's store */
+	const struct config *cfg;	/* the configuration in use */
 	struct user	*user;		/* the caller, for authenticated routes */
 	struct jwt_claims claims;	/* the caller's verified access token */
 	struct json_object *token;	/* the caller's decoded token payload */
