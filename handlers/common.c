@@ -140,7 +140,6 @@ token_answer(struct req *r, struct resp *out, const struct user *u,
 	struct json_object	*o;
 	char			*access;
 
-	(void)r;
 	memset(&c, 0, sizeof(c));
 	snprintf(c.sub, sizeof(c.sub), "%s", u->id);
 	snprintf(c.type, sizeof(c.type), "access");
