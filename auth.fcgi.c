@@ -260,10 +260,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "auth.fcgi: configuration: %s\n", err);
 		return 2;
 	}
-	config_mirror(conf);
 	log_init(!o.single ? "auth.fcgi" : o.wc == WC_HASH ?
 	    "auth.fcgi-hash-worker" : "auth.fcgi-worker", conf->debug);
-	if (store_migrate(conf->database_path) == -1 ||
+	if (store_migrate(conf->database_path, conf) == -1 ||
 	    spool_init(conf->spool_dir) == -1 || admin_bootstrap(conf) == -1)
 		goto done;
 	if (o.check) {

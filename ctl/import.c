@@ -72,7 +72,7 @@ struct import {
 	const char	*format;	/* "fastapi" or "flask-json" */
 	const char	*path;
 	const char	*domain;	/* --email-domain */
-	const struct config *cfg;	/* the ARGON2_* ceilings */
+	const struct config *cfg;	/* authctl's (c->cfg) */
 	int		 dry_run;
 	int		 verified;	/* --verified */
 	struct row	*rows;
@@ -334,7 +334,8 @@ read_fastapi(struct import *im)
 	char			 err[1024];
 	size_t			 n, i;
 
-	if (store_fastapi_read(im->path, &rows, &n, err, sizeof(err)) == -1) {
+	if (store_fastapi_read(im->cfg, im->path, &rows, &n, err,
+	    sizeof(err)) == -1) {
 		fprintf(stderr, "authctl: import: %s\n", err);
 		return -1;
 	}

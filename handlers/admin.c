@@ -348,7 +348,7 @@ admin_bootstrap(const struct config *conf)
 		return 0;
 	if (bootstrap_check(conf, &email) == -1)
 		goto done;
-	if (store_open(conf->database_path, &st) == -1)
+	if (store_open(conf->database_path, conf, &st) == -1)
 		goto done;
 	if ((rc = store_admin_exists(st)) < 0) {
 		log_warnx("admin bootstrap: cannot read the users");

@@ -21,9 +21,6 @@
 #include "metrics.h"
 #include "util.h"
 
-/* The store's copy of its settings (config.h: config_mirror()). */
-struct config	 cfg;
-
 /*
  * The variables a .env file put into the environment, so that a reload
  * (SIGHUP) reads the file afresh instead of taking its old values for
@@ -853,16 +850,4 @@ config_free(struct config *c)
 	free(c->admin_username);
 	free_secret(c->admin_password);
 	free(c);
-}
-
-void
-config_mirror(const struct config *c)
-{
-	memset(&cfg, 0, sizeof(cfg));
-	if (c == NULL)
-		return;
-	cfg.sync_full = c->sync_full;
-	cfg.busy_timeout_ms = c->busy_timeout_ms;
-	cfg.max_sessions_user = c->max_sessions_user;
-	cfg.login_failure_window = c->login_failure_window;
 }

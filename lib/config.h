@@ -122,16 +122,6 @@ int	 config_reload(struct config **cur, struct config **old,
 void	 config_free(struct config *);
 
 /*
- * Transitional, until store_open() takes the configuration (issue 8):
- * store/ still reads the four settings it needs (SQLITE_SYNCHRONOUS,
- * SQLITE_BUSY_TIMEOUT_MS, MAX_SESSIONS_PER_USER, the login failure
- * window) from this copy, which config_mirror() fills from the
- * configuration in use.  Nothing outside store/ reads it.
- */
-extern struct config cfg;
-void	 config_mirror(const struct config *);
-
-/*
  * Reads a .env file and sets each variable that is not already in the
  * environment.  Returns 0, 1 when the file does not exist, -1 with err
  * on a malformed line.  Exposed for tests and the fuzzer.

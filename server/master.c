@@ -205,7 +205,6 @@ reload_config(struct pool *p)
 		    "configuration: %s", err);
 		return -1;
 	}
-	config_mirror(*p->cfg);
 	config_free(old);
 	return 0;
 }

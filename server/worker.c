@@ -271,7 +271,7 @@ worker_main(int lfd, enum wclass wc, const struct config *conf)
 		log_warn("listening socket");
 		return 1;
 	}
-	if (store_open(conf->database_path, &c.db) == -1)
+	if (store_open(conf->database_path, conf, &c.db) == -1)
 		return 1;
 	if (handlers_init(conf) == -1) {
 		store_close(c.db);

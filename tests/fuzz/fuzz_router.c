@@ -193,11 +193,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	conf.mail_max_attempts = 8;
 	conf.mail_retry_scale = 1.0;
 	conf.from_email = xstrdup("noreply@localhost");
-	config_mirror(&conf);
 	if (keyring_load(&conf, err, sizeof(err)) == -1 ||
-	    store_migrate(conf.database_path) == -1 ||
+	    store_migrate(conf.database_path, &conf) == -1 ||
 	    spool_init(conf.spool_dir) == -1 || handlers_init(&conf) == -1 ||
-	    store_open(conf.database_path, &st) == -1)
+	    store_open(conf.database_path, &conf, &st) == -1)
 		die("set-up");
 	if (sqlite3_open(conf.database_path, &h) != SQLITE_OK)
 		die("harness connection");

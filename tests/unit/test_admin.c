@@ -14,6 +14,8 @@
 #include "util.h"
 #include "t.h"
 
+/* The configuration handed to the store (store_open()), built here. */
+static struct config	cfg;
 static char	dir[] = "/tmp/authd-admin-XXXXXX";
 
 /* A user of the given role; its id is copied to id (37 bytes). */
@@ -227,7 +229,8 @@ main(void)
 		return 1;
 	cfg.busy_timeout_ms = 1000;
 	p = xasprintf("%s/auth.db", dir);
-	T_OK(store_migrate(p) == 0 && store_open(p, &st) == 0, "open");
+	T_OK(store_migrate(p, &cfg) == 0 && store_open(p, &cfg, &st) == 0,
+	    "open");
 	if (st != NULL) {
 		test_list(st);
 		test_patch(st);

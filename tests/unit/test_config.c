@@ -114,26 +114,6 @@ test_reload(void)
 	config_free(cur);
 }
 
-/* The store's copy holds its settings only, no pointer into a value. */
-static void
-test_mirror(void)
-{
-	struct config	c;
-
-	memset(&c, 0, sizeof(c));
-	c.busy_timeout_ms = 1234;
-	c.max_sessions_user = 7;
-	c.login_failure_window = 60;
-	c.sync_full = 1;
-	c.app_name = (char *)(uintptr_t)"x";
-	config_mirror(&c);
-	T_OK(cfg.busy_timeout_ms == 1234 && cfg.max_sessions_user == 7 &&
-	    cfg.login_failure_window == 60 && cfg.sync_full == 1, "copied");
-	T_OK(cfg.app_name == NULL, "no pointer shared");
-	config_mirror(NULL);
-	T_OK(cfg.busy_timeout_ms == 0, "cleared");
-}
-
 int
 main(void)
 {
@@ -150,7 +130,6 @@ main(void)
 	unsetenv("EMAILS_FROM_EMAIL");
 	test_values();
 	test_reload();
-	test_mirror();
 	cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);

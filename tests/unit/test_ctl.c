@@ -21,6 +21,8 @@
 #include "t.h"
 #include "util.h"
 
+/* The configuration handed to the store (store_open()), built here. */
+static struct config	cfg;
 static char	dir[] = "/tmp/test_ctl.XXXXXX";
 
 /*
@@ -153,7 +155,8 @@ test_store(void)
 
 	db = xasprintf("%s/t.db", dir);
 	copy = xasprintf("%s/copy.db", dir);
-	T_OK(store_migrate(db) == 0 && store_open(db, &st) == 0, "open");
+	T_OK(store_migrate(db, &cfg) == 0 && store_open(db, &cfg, &st) == 0,
+	    "open");
 	T_OK(store_schema_current(st) == 1);
 
 	memset(&n, 0, sizeof(n));

@@ -17,6 +17,8 @@
 #include "util.h"
 #include "t.h"
 
+/* The configuration handed to the store (store_open()), built here. */
+static struct config	cfg;
 static char	 dir[] = "/tmp/authd-throttle-XXXXXX";
 static sqlite3	*raw;
 
@@ -227,8 +229,8 @@ main(void)
 	cfg.busy_timeout_ms = 1000;
 	cfg.login_failure_window = 900;
 	p = xasprintf("%s/t.db", dir);
-	T_OK(store_migrate(p) == 0 && store_open(p, &st) == 0 &&
-	    store_open(p, &other) == 0, "open two connections");
+	T_OK(store_migrate(p, &cfg) == 0 && store_open(p, &cfg, &st) == 0 &&
+	    store_open(p, &cfg, &other) == 0, "open two connections");
 	T_OK(sqlite3_open(p, &raw) == SQLITE_OK, "test connection");
 	sqlite3_busy_timeout(raw, 1000);
 	if (st != NULL && other != NULL) {

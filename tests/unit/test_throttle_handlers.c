@@ -61,7 +61,6 @@ limits(void)
 	conf.login_lockout = 15 * 60;
 	conf.login_max_fail_ip_min = 20;
 	conf.register_max_ip_hour = 4;
-	config_mirror(&conf);		/* the store's window */
 }
 
 static void
@@ -327,9 +326,9 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	conf.busy_timeout_ms = 1000;
-	config_mirror(&conf);
 	p = xasprintf("%s/t.db", dir);
-	T_OK(store_migrate(p) == 0 && store_open(p, &st) == 0, "open");
+	T_OK(store_migrate(p, &conf) == 0 && store_open(p, &conf, &st) == 0,
+	    "open");
 	T_OK(sqlite3_open(p, &raw) == SQLITE_OK, "test connection");
 	sqlite3_busy_timeout(raw, 1000);
 	memset(&r, 0, sizeof(r));
