@@ -17,18 +17,6 @@
 #include "util.h"
 #include "validate.h"
 
-#define IDENT_MAX	320
-#define PASSWORD_MAX	4096
-
-enum { F_LOGIN, F_USERNAME, F_NAME, F_PASSWORD, F__MAX };
-
-static const struct field fields[F__MAX] = {
-	{ "login", FT_STRING, 0, NULL, IDENT_MAX },		/* F_LOGIN */
-	{ "username", FT_STRING, 0, NULL, IDENT_MAX },		/* F_USERNAME */
-	{ "name", FT_STRING, 0, NULL, IDENT_MAX },		/* F_NAME */
-	{ "password", FT_STRING, F_REQUIRED, NULL, PASSWORD_MAX }, /* F_PASSWORD */
-};
-
 static char *
 lower(const char *s, size_t n)
 {
@@ -170,27 +158,26 @@ done:
 int
 handle_login(struct req *r, struct resp *out)
 {
-	struct fval	 v[F__MAX];
-	struct fval	*id;
+	const struct fval *pw = req_field(r, &field_login_password);
+	const struct fval *id;
 	struct user	*u = NULL;
 	struct json_object *list;
 	int		 rc;
 
-	if (!body_parse(r, out, 1, 0))
-		return out->status;
-	if (!fields_read(r, fields, F__MAX, v, out))
-		return out->status;
-	id = v[F_LOGIN].present ? &v[F_LOGIN] : v[F_USERNAME].present ?
-	    &v[F_USERNAME] : v[F_NAME].present ? &v[F_NAME] : NULL;
-	if (id == NULL) {
+	/* The first identifier given of the three. */
+	id = req_field(r, &field_ident_login);
+	if (!id->present)
+		id = req_field(r, &field_ident_username);
+	if (!id->present)
+		id = req_field(r, &field_ident_name);
+	if (!id->present) {
 		list = json_object_new_array();
 		json_object_array_add(list, err_entry("missing", "username",
 		    "Field required", json_object_get(r->json)));
 		rc = resp_422(out, list);
 		goto done;
 	}
-	rc = login_verify(r, out, id->s, id->len, v[F_PASSWORD].s,
-	    v[F_PASSWORD].len, &u);
+	rc = login_verify(r, out, id->s, id->len, pw->s, pw->len, &u);
 	if (rc == LOGIN_INCORRECT) {
 		rc = incorrect(out);
 		goto done;
@@ -216,6 +203,5 @@ handle_login(struct req *r, struct resp *out)
 	u = NULL;
 done:
 	user_free(u);
-	fvals_free(v, F__MAX);
 	return rc;
 }

@@ -345,7 +345,7 @@ handle_page_login_post(struct req *r, struct resp *out)
 	json_object_object_del(r->json, "name");
 	resp_init(&tmp);
 	r->browser = 1;
-	rc = handle_login(r, &tmp);
+	rc = router_call(r, &tmp, handle_login);
 	r->browser = 0;
 	switch (rc) {
 	case 200:
@@ -504,7 +504,7 @@ handle_page_register_post(struct req *r, struct resp *out)
 	if ((ph = page_field(r, "phone")) != NULL && *ph == '\0')
 		json_object_object_del(r->json, "phone");
 	resp_init(&tmp);
-	rc = handle_register(r, &tmp);
+	rc = router_call(r, &tmp, handle_register);
 	if (rc == 201 && json_object_object_get_ex(tmp.body, "id", &id) &&
 	    (rc = store_user_by_id(r->db, json_object_get_string(id),
 	    &u)) > 0) {
@@ -565,7 +565,7 @@ handle_page_forgot_post(struct req *r, struct resp *out)
 	if ((rc = page_form(r, out)) != 0)
 		return rc;
 	resp_init(&tmp);
-	rc = handle_forgot_password(r, &tmp);
+	rc = router_call(r, &tmp, handle_forgot_password);
 	if (rc == 202)
 		rc = page_message(r, out, 200, "Check your email",
 		    "If the email exists, a reset link has been sent.",
@@ -628,7 +628,7 @@ handle_page_reset_post(struct req *r, struct resp *out)
 	if ((rc = page_form(r, out)) != 0)
 		return rc;
 	resp_init(&tmp);
-	rc = handle_reset_password(r, &tmp);
+	rc = router_call(r, &tmp, handle_reset_password);
 	if (rc == 200)
 		rc = page_message(r, out, 200, "Password changed",
 		    "Password has been reset successfully. Sign in with your "
@@ -681,7 +681,7 @@ handle_page_verify_post(struct req *r, struct resp *out)
 	if ((rc = page_form(r, out)) != 0)
 		return rc;
 	resp_init(&tmp);
-	rc = handle_verify_email(r, &tmp);
+	rc = router_call(r, &tmp, handle_verify_email);
 	if (rc == 200)
 		rc = page_message(r, out, 200, "Email verified",
 		    "Your email address is verified.", "/auth/account",

@@ -194,7 +194,7 @@ handle_page_password(struct req *r, struct resp *out)
 		return rc;
 	resp_init(&tmp);
 	r->browser = 1;
-	rc = handle_me_password(r, &tmp);
+	rc = router_call(r, &tmp, handle_me_password);
 	r->browser = 0;
 	switch (rc) {
 	case 200:

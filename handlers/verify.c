@@ -26,24 +26,12 @@
 #include "log.h"
 #include "mail.h"
 #include "util.h"
-#include "validate.h"
 
 #define RESEND_MESSAGE	"If the account exists and is unverified, a " \
 			"verification email has been sent."
 #define VERIFY_MESSAGE	"Email verified"
 #define VERIFY_INVALID	"Invalid or expired verification token"
 #define HOUR		3600
-
-enum { F_EMAIL, F__MAX };
-enum { V_TOKEN, V__MAX };
-
-static const struct field resend_fields[F__MAX] = {
-	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
-};
-
-static const struct field verify_fields[V__MAX] = {
-	{ "token", FT_STRING, F_REQUIRED, NULL, 512 },			/* V_TOKEN */
-};
 
 /*
  * Stores a verify token for u and queues the verification mail with
@@ -120,21 +108,15 @@ verification_queue(struct req *r, const struct user *u)
 int
 handle_verify_email(struct req *r, struct resp *out)
 {
-	struct fval	 v[V__MAX];
+	const struct fval *tok = req_field(r, &field_token);
 	unsigned char	 th[32];
 	int		 rc;
 
-	if (!body_parse(r, out, 0, 0))
-		return out->status;
-	if (!fields_read(r, verify_fields, V__MAX, v, out))
-		return out->status;
 	if ((rc = throttle_token_attempt(r, out)) != 0)
-		goto done;
-	if (!token_shaped(v[V_TOKEN].s, v[V_TOKEN].len)) {
-		rc = resp_detail(out, 400, VERIFY_INVALID);
-		goto done;
-	}
-	token_hash(v[V_TOKEN].s, th);
+		return rc;
+	if (!token_shaped(tok->s, tok->len))
+		return resp_detail(out, 400, VERIFY_INVALID);
+	token_hash(tok->s, th);
 	if ((rc = store_token_verify_email(r->db, th)) < 0)
 		rc = resp_store_error(out, rc);
 	else if (rc == 0)
@@ -142,8 +124,6 @@ handle_verify_email(struct req *r, struct resp *out)
 	else
 		rc = resp_message(out, 200, VERIFY_MESSAGE);
 	OPENSSL_cleanse(th, sizeof(th));
-done:
-	fvals_free(v, V__MAX);
 	return rc;
 }
 
@@ -156,19 +136,13 @@ done:
 int
 handle_resend_verification(struct req *r, struct resp *out)
 {
-	struct fval	 v[F__MAX];
 	struct user	*u = NULL;
 	const char	*uid = "";
 	int		 rc, n;
 
-	if (!body_parse(r, out, 0, 0))
-		return out->status;
-	if (!fields_read(r, resend_fields, F__MAX, v, out))
-		return out->status;
-	if ((rc = store_user_by_email(r->db, v[F_EMAIL].norm, &u)) < 0) {
-		rc = resp_store_error(out, rc);
-		goto done;
-	}
+	if ((rc = store_user_by_email(r->db, req_field(r, &field_email)->norm,
+	    &u)) < 0)
+		return resp_store_error(out, rc);
 	if (u != NULL && u->is_active && u->deleted_at == 0 &&
 	    !u->email_verified)
 		uid = u->id;
@@ -184,8 +158,6 @@ handle_resend_verification(struct req *r, struct resp *out)
 	} else if (verify_mail(r, u) == -1)
 		log_warnx("resend-verification: user %s: no mail sent", uid);
 	rc = resp_message(out, 202, RESEND_MESSAGE);
-done:
 	user_free(u);
-	fvals_free(v, F__MAX);
 	return rc;
 }

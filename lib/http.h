@@ -15,7 +15,9 @@
 
 #include "jwt.h"
 
+struct body_field;
 struct config;
+struct fval;
 struct json_object;
 struct store;
 struct user;
@@ -55,6 +57,10 @@ struct req {
 
 	char		*params[2];	/* path parameters, from the router */
 	struct json_object *json;	/* parsed body (handlers never read it raw) */
+	/* The route's declared body fields and their values (the router's). */
+	const struct body_field *fields;
+	struct fval	*fv;
+	size_t		 nfields;
 
 	struct store	*db;		/* this worker's store */
 	const struct config *cfg;	/* the configuration in use */
