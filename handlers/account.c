@@ -59,7 +59,7 @@ handle_me_password(struct req *r, struct resp *out)
 		rc = resp_detail(out, 400, "Incorrect current password");
 		goto done;
 	}
-	if ((hash = pwhash_hash(&cfg.pw, pw->s, pw->len)) == NULL) {
+	if ((hash = pwhash_hash(&r->cfg->pw, pw->s, pw->len)) == NULL) {
 		rc = resp_detail(out, 500, "Internal Server Error");
 		goto done;
 	}

@@ -258,24 +258,24 @@ handle_user_delete(struct req *r, struct resp *out)
  * operator can give them to the administrator.  0, or -1 (logged).
  */
 static int
-bootstrap_check(char **email)
+bootstrap_check(const struct config *conf, char **email)
 {
 	const char	*m;
 
 	*email = NULL;
-	if ((m = validate_email(cfg.admin_email, strlen(cfg.admin_email),
+	if ((m = validate_email(conf->admin_email, strlen(conf->admin_email),
 	    email)) != NULL) {
 		log_warnx("ADMIN_EMAIL: %s", m);
 		return -1;
 	}
-	if ((m = validate_username(cfg.admin_username,
-	    strlen(cfg.admin_username))) != NULL &&
+	if ((m = validate_username(conf->admin_username,
+	    strlen(conf->admin_username))) != NULL &&
 	    strcmp(m, MSG_RESERVED) != 0) {
 		log_warnx("ADMIN_USERNAME: %s", m);
 		return -1;
 	}
-	if ((m = validate_password(cfg.admin_password,
-	    strlen(cfg.admin_password))) != NULL) {
+	if ((m = validate_password(conf->admin_password,
+	    strlen(conf->admin_password))) != NULL) {
 		log_warnx("ADMIN_PASSWORD: %s", m);
 		return -1;
 	}
@@ -290,7 +290,7 @@ bootstrap_check(char **email)
  * (logged).
  */
 int
-admin_bootstrap(void)
+admin_bootstrap(const struct config *conf)
 {
 	struct store	*st = NULL;
 	struct user_new	 n;
@@ -298,11 +298,11 @@ admin_bootstrap(void)
 	char		*email = NULL, *hash = NULL;
 	int		 rc, ret = -1;
 
-	if (cfg.admin_email == NULL)
+	if (conf->admin_email == NULL)
 		return 0;
-	if (bootstrap_check(&email) == -1)
+	if (bootstrap_check(conf, &email) == -1)
 		goto done;
-	if (store_open(cfg.database_path, &cfg, &st) == -1)
+	if (store_open(conf->database_path, conf, &st) == -1)
 		goto done;
 	if ((rc = store_admin_exists(st)) < 0) {
 		log_warnx("admin bootstrap: cannot read the users");
@@ -312,12 +312,12 @@ admin_bootstrap(void)
 		ret = 0;
 		goto done;
 	}
-	if ((hash = pwhash_hash(&cfg.pw, cfg.admin_password,
-	    strlen(cfg.admin_password))) == NULL)
+	if ((hash = pwhash_hash(&conf->pw, conf->admin_password,
+	    strlen(conf->admin_password))) == NULL)
 		goto done;
 	memset(&n, 0, sizeof(n));
 	n.email = email;
-	n.username = cfg.admin_username;
+	n.username = conf->admin_username;
 	n.password_hash = hash;
 	n.role = ROLE_ADMIN;
 	n.email_verified = 1;
@@ -337,7 +337,7 @@ admin_bootstrap(void)
 		    "that is not an active administrator", email);
 	else if (rc == STORE_EUSERNAME)
 		log_warnx("ADMIN_USERNAME: %s is already taken by an account "
-		    "that is not an active administrator", cfg.admin_username);
+		    "that is not an active administrator", conf->admin_username);
 	else if (rc < 0)
 		log_warnx("admin bootstrap: cannot create the administrator");
 	else {

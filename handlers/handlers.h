@@ -102,8 +102,11 @@ extern const struct field field_account_subscription; /* FREE, PRO */
 extern const struct field field_subscription_expires_at; /* RFC 3339 or null */
 extern const struct field field_is_active;	/* a boolean */
 
-/* Per-worker start-up: the dummy hash for unknown logins, etc.  0 or -1. */
-int	 handlers_init(void);
+/*
+ * Per-worker start-up: the dummy hash for unknown logins (with the
+ * ARGON2_* of conf), etc.  0 or -1.
+ */
+int	 handlers_init(const struct config *conf);
 void	 handlers_free(void);
 /* Process start time, for /health/live. */
 extern int64_t	 started_at;
@@ -140,8 +143,8 @@ int	 login_answer(struct req *, struct resp *, const struct user *);
  */
 void	 mail_decoy(struct req *);
 /* The SPEC's verification of a password against a user or the dummy hash. */
-int	 password_check(const struct user *, const char *pw, size_t len,
-	    int *rehash);
+int	 password_check(const struct req *, const struct user *,
+	    const char *pw, size_t len, int *rehash);
 
 /* --- throttle.c: the limits of SPEC §6, shared by all workers --- */
 
@@ -195,7 +198,8 @@ void	 throttle_account_reset(struct req *, const char *account);
 /* --- captcha.c --- */
 
 /* Verifies a captcha answer with CAPTCHA_SERVICE_URL: 0, or 400/503/504 in out. */
-int	 captcha_check(struct resp *, const char *id, const char *answer);
+int	 captcha_check(const struct config *, struct resp *, const char *id,
+	    const char *answer);
 /* Releases the per-worker handle. */
 void	 captcha_free(void);
 
@@ -211,7 +215,7 @@ void	 verification_queue(struct req *, const struct user *);
  * when they are set and no active ADMIN exists.  Run by the master at
  * start.  0 or -1 (logged).
  */
-int	 admin_bootstrap(void);
+int	 admin_bootstrap(const struct config *);
 
 /* --- browser.c: browser sign-in (SPEC §9) --- */
 
@@ -245,8 +249,8 @@ int	 csrf_ok(const struct req *, const char *form_token);
  * Origin nor Referer: 0.  Own origin: PUBLIC_URL's, or scheme://Host.
  */
 int	 origin_ok(const struct req *);
-/* PUBLIC_URL (never NULL, even before the configuration is loaded). */
-const char *public_url(void);
+/* PUBLIC_URL (never NULL, even in a configuration built by hand). */
+const char *public_url(const struct req *);
 /*
  * 1 when rd may be redirected to after sign-in: an absolute http(s) URL
  * without user-info, control characters or backslashes, whose host is

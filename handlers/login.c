@@ -64,7 +64,7 @@ login_attempt_check(struct req *r, struct resp *out, const struct user *u,
 	*ok = *rehash = 0;
 	if ((rc = throttle_login_begin(r, out, account, a)) != 0)
 		return rc;
-	*ok = password_check(u, pw, len, rehash) && u->is_active &&
+	*ok = password_check(r, u, pw, len, rehash) && u->is_active &&
 	    u->deleted_at == 0;
 	throttle_login_end(r, a, *ok);
 	return 0;
@@ -132,7 +132,7 @@ login_verify(struct req *r, struct resp *out, const char *id, size_t idlen,
 		rc = LOGIN_INCORRECT;
 		goto done;
 	}
-	if (rehash && (nh = pwhash_hash(&cfg.pw, pw, pwlen)) != NULL) {
+	if (rehash && (nh = pwhash_hash(&r->cfg->pw, pw, pwlen)) != NULL) {
 		if (store_user_rehash(r->db, u->id, u->password_hash, nh) < 0)
 			log_warnx("rehash of user %s failed", u->id);
 		free_secret(nh);
@@ -184,7 +184,7 @@ handle_login(struct req *r, struct resp *out)
 	}
 	if (rc != 0)
 		goto done;
-	if (cfg.require_verified && !u->email_verified) {
+	if (r->cfg->require_verified && !u->email_verified) {
 		metrics_count(MET_LOGIN_UNVERIFIED);
 		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u->id,
 		    "reason=unverified");

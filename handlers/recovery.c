@@ -41,9 +41,9 @@
  * token, so the caller frees it with free_secret().
  */
 static char *
-reset_link(const char *tok)
+reset_link(const struct req *r, const char *tok)
 {
-	const char	*u = cfg.reset_url;
+	const char	*u = r->cfg->reset_url;
 	size_t		 n;
 
 	if (u != NULL) {
@@ -54,7 +54,8 @@ reset_link(const char *tok)
 		    strchr(u, '?') != NULL ? '&' : '?', tok);
 	}
 	/* FRONTEND_URL unset: authd's own page (SPEC §9) under PUBLIC_URL. */
-	u = cfg.frontend_url != NULL ? cfg.frontend_url : public_url();
+	u = r->cfg->frontend_url != NULL ? r->cfg->frontend_url :
+	    public_url(r);
 	n = strlen(u);
 	while (n > 0 && u[n - 1] == '/')
 		n--;
@@ -88,23 +89,24 @@ reset_mail(struct req *r, const struct user *u)
 		mail_decoy(r);
 		return;
 	}
-	if (cfg.reset_max_account_hour > 0 &&
-	    n >= cfg.reset_max_account_hour) {
+	if (r->cfg->reset_max_account_hour > 0 &&
+	    n >= r->cfg->reset_max_account_hour) {
 		log_info("forgot-password: user %s reached %ld reset mails "
-		    "this hour, none sent", u->id, cfg.reset_max_account_hour);
+		    "this hour, none sent", u->id,
+		    r->cfg->reset_max_account_hour);
 		mail_decoy(r);
 		return;
 	}
 	tok = token_new(hash);
 	if ((rc = store_token_create(r->db, u->id, "reset", hash,
-	    cfg.reset_ttl)) < 0) {
+	    r->cfg->reset_ttl)) < 0) {
 		log_warnx("forgot-password: user %s: cannot store the reset "
 		    "token, no mail sent", u->id);
 		goto done;
 	}
-	link = reset_link(tok);
+	link = reset_link(r, tok);
 	snprintf(minutes, sizeof(minutes), "%lld",
-	    (long long)(cfg.reset_ttl / 60));
+	    (long long)(r->cfg->reset_ttl / 60));
 	kv[0] = "link";
 	kv[1] = link;
 	kv[2] = "minutes";
@@ -112,8 +114,8 @@ reset_mail(struct req *r, const struct user *u)
 	kv[4] = "username";
 	kv[5] = u->username;
 	kv[6] = NULL;
-	if ((rc = spool_queue(cfg.spool_dir, "reset_password", u->email, kv,
-	    qid)) != 0)
+	if ((rc = spool_queue(r->cfg->spool_dir, "reset_password", u->email,
+	    kv, qid)) != 0)
 		log_warnx("forgot-password: user %s: the reset mail could not "
 		    "be queued (%s)", u->id, rc == SPOOL_EHEADER ?
 		    "unsafe header value" : "spool failure");
@@ -186,7 +188,7 @@ handle_reset_password(struct req *r, struct resp *out)
 		    resp_detail(out, 400, RESET_INVALID);
 		goto done;
 	}
-	if ((hash = pwhash_hash(&cfg.pw, pw->s, pw->len)) == NULL) {
+	if ((hash = pwhash_hash(&r->cfg->pw, pw->s, pw->len)) == NULL) {
 		rc = resp_detail(out, 500, "Internal Server Error");
 		goto done;
 	}

@@ -28,8 +28,8 @@ handle_refresh(struct req *r, struct resp *out)
 	token_hash(tok, old);
 	free_secret(tok);
 	refresh = token_new(new);
-	rc = store_session_rotate(r->db, old, new, cfg.refresh_ttl,
-	    cfg.reuse_grace, &u, sid);
+	rc = store_session_rotate(r->db, old, new, r->cfg->refresh_ttl,
+	    r->cfg->reuse_grace, &u, sid);
 	if (rc < 0)
 		rc = resp_store_error(out, rc);
 	else if (rc == 0)

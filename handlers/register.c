@@ -112,14 +112,14 @@ handle_register(struct req *r, struct resp *out)
 	int		 rc;
 
 	if ((rc = throttle_register(r, out)) != 0 ||
-	    (cfg.captcha_url != NULL && (rc = captcha_check(out,
+	    (r->cfg->captcha_url != NULL && (rc = captcha_check(r->cfg, out,
 	    req_field(r, &field_captcha_id)->norm,
 	    req_field(r, &field_captcha_answer)->s)) != 0))
 		goto done;
 	if ((rc = precheck(r, out, email->norm, username->s,
 	    phone->norm)) != 0)
 		goto done;
-	if ((hash = pwhash_hash(&cfg.pw, password->s,
+	if ((hash = pwhash_hash(&r->cfg->pw, password->s,
 	    password->len)) == NULL) {
 		rc = resp_detail(out, 500, "Internal Server Error");
 		goto done;

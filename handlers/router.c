@@ -165,9 +165,9 @@ cors_origin(const struct req *r)
 
 	if (r->origin == NULL)
 		return NULL;
-	for (i = 0; i < cfg.ncors; i++)
-		if (strcmp(cfg.cors_origins[i], r->origin) == 0)
-			return cfg.cors_origins[i];
+	for (i = 0; i < r->cfg->ncors; i++)
+		if (strcmp(r->cfg->cors_origins[i], r->origin) == 0)
+			return r->cfg->cors_origins[i];
 	return NULL;
 }
 
@@ -242,7 +242,7 @@ body_read(const struct route *rt, struct req *r, struct resp *out,
 		if (!(rt->fields[i].flags & F_WITH_CAPTCHA))
 			continue;
 		/* Without a captcha service the fields are ignored. */
-		if (cfg.captcha_url != NULL)
+		if (r->cfg->captcha_url != NULL)
 			f[i].flags |= F_REQUIRED;
 		else
 			f[i].type = FT_STRING;
@@ -264,7 +264,7 @@ run(const struct route *rt, struct req *r, struct resp *out)
 	size_t			 nfields = r->nfields;
 	int			 rc;
 
-	if ((rt->flags & R_REGISTRATION) && !cfg.registration_enabled)
+	if ((rt->flags & R_REGISTRATION) && !r->cfg->registration_enabled)
 		return resp_detail(out, 403, "Registration is disabled");
 	if (!(rt->flags & R_JSON))
 		return rt->fn(r, out);
@@ -308,7 +308,7 @@ route(struct req *r, struct resp *out)
 			return resp_detail(out, 404, "Not Found");
 		/* With no CORS origins configured there is no preflight. */
 		if (r->method == M_OPTIONS && r->acr_method != NULL &&
-		    r->origin != NULL && cfg.ncors > 0)
+		    r->origin != NULL && r->cfg->ncors > 0)
 			return preflight(r, out, allow);
 		resp_header(out, "Allow", allow);
 		return resp_detail(out, 405, "Method Not Allowed");
@@ -374,7 +374,7 @@ router_dispatch(struct req *r, struct resp *out)
 		resp_header(out, "Access-Control-Allow-Credentials", "true");
 	}
 	/* Every answer depends on Origin once CORS is on: tell caches. */
-	if (cfg.ncors > 0)
+	if (r->cfg->ncors > 0)
 		resp_header(out, "Vary", "Origin");
 	if (t0 != 0)
 		metrics_request(route_index(r), (int)r->method, out->status,

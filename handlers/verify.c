@@ -43,14 +43,14 @@ verify_mail(const struct req *r, const struct user *u)
 {
 	unsigned char	 hash[32];
 	char		 hours[24], qid[37], *tok, *link = NULL;
-	const char	*kv[7], *f = cfg.frontend_url != NULL ?
-			    cfg.frontend_url : public_url();
+	const char	*kv[7], *f = r->cfg->frontend_url != NULL ?
+			    r->cfg->frontend_url : public_url(r);
 	size_t		 n;
 	int		 rc = -1, qrc;
 
 	tok = token_new(hash);
 	if (store_token_create(r->db, u->id, "verify", hash,
-	    cfg.verify_ttl) < 0) {
+	    r->cfg->verify_ttl) < 0) {
 		log_warnx("verification: user %s: cannot store the token, no "
 		    "mail sent", u->id);
 		goto done;
@@ -60,7 +60,7 @@ verify_mail(const struct req *r, const struct user *u)
 		n--;
 	link = xasprintf("%.*s/auth/verify-email?token=%s", (int)n, f, tok);
 	snprintf(hours, sizeof(hours), "%lld",
-	    (long long)(cfg.verify_ttl / 3600));
+	    (long long)(r->cfg->verify_ttl / 3600));
 	kv[0] = "link";
 	kv[1] = link;
 	kv[2] = "hours";
@@ -68,7 +68,7 @@ verify_mail(const struct req *r, const struct user *u)
 	kv[4] = "username";
 	kv[5] = u->username;
 	kv[6] = NULL;
-	if ((qrc = spool_queue(cfg.spool_dir, "verify_email", u->email, kv,
+	if ((qrc = spool_queue(r->cfg->spool_dir, "verify_email", u->email, kv,
 	    qid)) != 0) {
 		log_warnx("verification: user %s: the mail could not be "
 		    "queued (%s)", u->id, qrc == SPOOL_EHEADER ?
@@ -148,8 +148,8 @@ handle_resend_verification(struct req *r, struct resp *out)
 		uid = u->id;
 	/* Counted for every request, so all cost the same query. */
 	n = store_token_count_since(r->db, uid, "verify", now_s() - HOUR);
-	if (*uid == '\0' || n < 0 || (cfg.reset_max_account_hour > 0 &&
-	    n >= cfg.reset_max_account_hour)) {
+	if (*uid == '\0' || n < 0 || (r->cfg->reset_max_account_hour > 0 &&
+	    n >= r->cfg->reset_max_account_hour)) {
 		if (*uid != '\0')
 			log_info("resend-verification: user %s: %s, no mail "
 			    "sent", uid, n < 0 ? "cannot count mails" :

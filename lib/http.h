@@ -16,6 +16,7 @@
 #include "jwt.h"
 
 struct body_field;
+struct config;
 struct fval;
 struct json_object;
 struct store;
@@ -62,6 +63,7 @@ struct req {
 	size_t		 nfields;
 
 	struct store	*db;		/* this worker's store */
+	const struct config *cfg;	/* the configuration in use */
 	struct user	*user;		/* the caller, for authenticated routes */
 	struct jwt_claims claims;	/* the caller's verified access token */
 	struct json_object *token;	/* the caller's decoded token payload */
