@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -293,16 +294,18 @@ ring_move(struct keyring *dst, struct keyring *src)
  * a new key ring file replaces its keys in place (conf->keyring points
  * at a mutable ring), so every holder of the configuration sees them.
  */
-const struct keyring *
-keyring_current(const struct config *conf, int64_t now)
+/*
+ * Looks at the key ring file and takes its keys when it changed: 1 when
+ * the keys were replaced, else 0.
+ */
+static int
+ring_look(const struct config *conf, struct keyring *r, int64_t now)
 {
-	struct keyring	*r = conf->keyring, *fresh;
+	struct keyring	*fresh;
 	struct stat	 st;
 	char		*path, why[256];
+	int		 changed = 0;
 
-	if (r == NULL || r->source == KEY_ENV || r->source == KEY_FILE ||
-	    r->checked == now || conf->state_dir == NULL)
-		return r;
 	r->checked = now;
 	path = keyring_path(conf);
 	if (stat(path, &st) == -1) {
@@ -326,9 +329,54 @@ keyring_current(const struct config *conf, int64_t now)
 	log_info("key ring reloaded: signing key %s, %zu key(s)",
 	    fresh->k[0].jk.kid, fresh->n);
 	ring_move(r, fresh);
+	changed = 1;
 done:
 	free(path);
+	return changed;
+}
+
+/* Whether the ring can change at all: a key ring file in a state directory. */
+static int
+ring_mutable(const struct config *conf, const struct keyring *r)
+{
+	return r != NULL && r->source != KEY_ENV && r->source != KEY_FILE &&
+	    conf->state_dir != NULL;
+}
+
+const struct keyring *
+keyring_current(const struct config *conf, int64_t now)
+{
+	struct keyring	*r = conf->keyring;
+
+	if (ring_mutable(conf, r) && r->checked != now)
+		(void)ring_look(conf, r, now);
 	return r;
+}
+
+/*
+ * A token that no key takes may be signed by a key rotated in since the
+ * last look (another worker signs with it already): look again at once,
+ * at most every RECHECK_MS so refused tokens cannot make every request
+ * a stat().  1 when the keys changed.
+ */
+#define RECHECK_MS	100
+
+static int
+ring_recheck(const struct config *conf)
+{
+	static int64_t	 last_ms;
+	struct keyring	*r = conf->keyring;
+	struct timespec	 ts;
+	int64_t		 ms;
+
+	if (!ring_mutable(conf, r) ||
+	    clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (last_ms != 0 && ms - last_ms < RECHECK_MS)
+		return 0;
+	last_ms = ms;
+	return ring_look(conf, r, r->checked);
 }
 
 char *
@@ -342,20 +390,33 @@ keyring_sign(const struct config *conf, const struct jwt_claims *c,
 	return jwt_sign_kid(c, r->k[0].jk.kid, r->k[0].jk.key, r->k[0].jk.len);
 }
 
+/* jwt_verify_keys() with r's keys not retired at now. */
+static int
+verify_live(const struct keyring *r, const char *tok, size_t len,
+    int64_t now, struct jwt_claims *c, struct json_object **payload)
+{
+	struct jwt_key	live[KEYRING_MAX];
+	size_t		i, n = 0;
+
+	for (i = 0; i < r->n; i++)
+		if (r->k[i].retires == 0 || r->k[i].retires > now)
+			live[n++] = r->k[i].jk;
+	return jwt_verify_keys(tok, len, live, n, now, c, payload);
+}
+
 int
 keyring_verify(const struct config *conf, const char *tok, size_t len,
     int64_t now, struct jwt_claims *c, struct json_object **payload)
 {
 	const struct keyring	*r = keyring_current(conf, now);
-	struct jwt_key		 live[KEYRING_MAX];
-	size_t			 i, n = 0;
+	int			 rc;
 
 	if (r == NULL)
 		return -1;
-	for (i = 0; i < r->n; i++)
-		if (r->k[i].retires == 0 || r->k[i].retires > now)
-			live[n++] = r->k[i].jk;
-	return jwt_verify_keys(tok, len, live, n, now, c, payload);
+	rc = verify_live(r, tok, len, now, c, payload);
+	if (rc != 0 && ring_recheck(conf))
+		rc = verify_live(r, tok, len, now, c, payload);
+	return rc;
 }
 
 /* ---- rotation ---- */

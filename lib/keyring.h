@@ -20,7 +20,9 @@
  * (write, fsync, rename) under the lock file <state>/keyring.lock.
  *
  * Workers notice a new key ring without a restart: keyring_current()
- * looks at the file (one stat(2)) at most once a second.
+ * looks at the file (one stat(2)) at most once a second, and
+ * keyring_verify() looks again at once (at most every 100 ms) when no key
+ * takes a token: another worker may already sign with a new key.
  */
 #ifndef AUTHD_KEYRING_H
 #define AUTHD_KEYRING_H
