@@ -22,7 +22,7 @@ teardown_file() {
 }
 
 sql() {
-	sqlite3 -cmd '.timeout 5000' "$STACK_DB" "$@"
+	stack_sql "$@"
 }
 
 # Every table's rows, in a stable order.

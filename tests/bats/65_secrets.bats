@@ -175,6 +175,7 @@ _mailer_sent() {
 	main_flows
 }
 
+# bats test_tags=sqlite-file
 @test "no password, token, key or link appears in any log or in the database" {
 	ensure_flows
 	[[ -s $SECRETS_FILE ]]
@@ -210,8 +211,8 @@ _mailer_sent() {
 @test "the database holds token hashes, not tokens" {
 	ensure_flows
 	# Every stored hash is 32 bytes; nothing looks like a token string.
-	[[ $(sqlite3 "$STACK_DB" "SELECT count(*) FROM refresh_tokens WHERE length(hash) != 32") == 0 ]]
-	[[ $(sqlite3 "$STACK_DB" "SELECT count(*) FROM user_tokens WHERE length(hash) != 32") == 0 ]]
-	[[ $(sqlite3 "$STACK_DB" "SELECT count(*) FROM user_tokens") -ge 2 ]]
-	[[ $(sqlite3 "$STACK_DB" "SELECT count(*) FROM users WHERE password_hash NOT LIKE '\$argon2id\$%' AND password_hash != '!deleted'") == 0 ]]
+	[[ $(stack_sql "SELECT count(*) FROM refresh_tokens WHERE length(hash) != 32") == 0 ]]
+	[[ $(stack_sql "SELECT count(*) FROM user_tokens WHERE length(hash) != 32") == 0 ]]
+	[[ $(stack_sql "SELECT count(*) FROM user_tokens") -ge 2 ]]
+	[[ $(stack_sql "SELECT count(*) FROM users WHERE password_hash NOT LIKE '\$argon2id\$%' AND password_hash != '!deleted'") == 0 ]]
 }

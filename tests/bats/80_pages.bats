@@ -68,7 +68,7 @@ assert_page_headers() {
 	[[ $c != *"Secure"* && $c != *"Domain="* ]] || _fail "Secure or Domain without reason: $c"
 	v=$(jar_cookie authd_session)
 	(( ${#v} >= 43 )) || _fail "cookie too short: ${#v}"
-	run db_sql "SELECT count(*) FROM sessions WHERE cookie_hash = x'$(printf '%s' "$v" | sha256sum | cut -c1-64)' AND kind = 'browser'"
+	run db_sql "SELECT count(*) FROM sessions WHERE cookie_hash = $(sql_blob "$(printf '%s' "$v" | sha256sum | cut -c1-64)") AND kind = 'browser'"
 	[[ $output == 1 ]] || _fail "no session row by the cookie's SHA-256: $output"
 	run db_sql "SELECT count(*) FROM sessions WHERE instr(hex(cookie_hash), hex('$v')) > 0 OR user_agent = '$v'"
 	[[ $output == 0 ]] || _fail "the cookie itself is stored"
@@ -318,7 +318,7 @@ assert_page_headers() {
 	browser_login "$USER_NAME" "$USER_PASSWORD"
 	local other sid
 	other=$(JAR=$BATS_TEST_TMPDIR/jar2; : >"$JAR"; browser_login "$USER_NAME" "$USER_PASSWORD" >/dev/null; jar_cookie authd_session)
-	sid=$(db_sql "SELECT id FROM sessions WHERE cookie_hash = x'$(printf '%s' "$other" | sha256sum | cut -c1-64)'")
+	sid=$(db_sql "SELECT id FROM sessions WHERE cookie_hash = $(sql_blob "$(printf '%s' "$other" | sha256sum | cut -c1-64)")")
 	page GET /auth/account
 	[[ $body == *"$sid"* && $body == *"this browser"* ]] || _fail "sessions not listed"
 	form_post /auth/account/sessions/end "session_id=$sid" /auth/account

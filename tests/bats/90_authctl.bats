@@ -508,6 +508,7 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 # ---------------------------------------------------------------------------
 # A busy database, backups, a full disk, root
 
+# bats test_tags=sqlite-file
 @test "a database locked past the busy timeout: a clear message, exit 1, nothing changed" {
 	registered
 	local held=$BATS_TEST_TMPDIR/held go=$BATS_TEST_TMPDIR/go waiter holder
@@ -529,6 +530,7 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 	[[ $(outj .account_role) == REGULAR ]] || _fail "changed: $out"
 }
 
+# bats test_tags=sqlite-file
 @test "a read during a held write lock still answers (WAL)" {
 	registered
 	local held=$BATS_TEST_TMPDIR/held go=$BATS_TEST_TMPDIR/go waiter holder
@@ -545,6 +547,7 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 	[[ $(outj .id) == "$USER_ID" ]] || _fail "$out"
 }
 
+# bats test_tags=sqlite-file
 @test "backup while the service runs: a 0600 copy that opens and holds the users; no overwrite without --force" {
 	registered
 	local b=$BATS_TEST_TMPDIR/copy.db writer i sum
@@ -581,6 +584,7 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 	[[ -z $(find "$BATS_TEST_TMPDIR" -name 'copy.db.tmp-*') ]] || _fail "temporary file left"
 }
 
+# bats test_tags=sqlite-file
 @test "a full disk: backup and output fail with a clear message and exit 1, leaving no partial file" {
 	local mnt=$BATS_TEST_TMPDIR/tiny
 	mkdir -p "$mnt"
@@ -600,6 +604,7 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 	    _fail "$(cat "$BATS_TEST_TMPDIR/err")"
 }
 
+# bats test_tags=sqlite-file
 @test "root on a state directory owned by another user is refused unless --force" {
 	[[ $(id -u) -eq 0 ]] || _fail "this test needs root"
 	local d=$BATS_TEST_TMPDIR/svcstate

@@ -122,8 +122,19 @@ ctl_err() {
 }
 
 # sql QUERY [ARGS...]: one query on the stack's database, rows printed
-# with | between columns.
+# with | between columns; each ? takes the next ARG (in the PostgreSQL
+# pass as a quoted literal).
 sql() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		local q=$1 v lit
+		shift
+		for v in "$@"; do
+			lit="'${v//\'/\'\'}'"
+			q=${q/\?/$lit}
+		done
+		stack_sql "$q"
+		return
+	fi
 	"$PY" - "$STACK_DB" "$@" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1], timeout=10)
@@ -405,6 +416,7 @@ EOF
 	[ "$(users_count)" = "$before" ]
 }
 
+# bats test_tags=sqlite-file
 @test "a database locked past the busy timeout: exit 1, nothing written" {
 	local before holder
 	before=$(users_count)

@@ -230,15 +230,39 @@ proc_cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-# db_sql SQL: run SQL on the stack's database (sqlite3 on STACK_DB, or
-# psql on DATABASE_URL in the PostgreSQL pass) and print the rows the way
-# sqlite3 does: one a line, columns separated by |. For SQL both dialects
-# read the same.
-db_sql() {
+# stack_sql SQL...: run each SQL on the stack's database (sqlite3 on
+# STACK_DB, or psql on DATABASE_URL in the PostgreSQL pass) and print the
+# rows the way sqlite3 does: one a line, columns separated by |. Only for
+# SQL both dialects read the same.
+stack_sql() {
+	local -a cmds=()
+	local q
 	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
-		psql -X -q -At -F '|' -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"
+		for q in "$@"; do
+			cmds+=(-c "$q")
+		done
+		psql -X -q -At -F '|' -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "${cmds[@]}"
 	else
-		sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" "$1"
+		sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" "$@"
+	fi
+}
+
+# sql_blob HEX: the SQL literal of the bytes HEX in the stack's dialect.
+sql_blob() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		printf '%s\n' "'\\x$1'::bytea"
+	else
+		printf "x'%s'\n" "$1"
+	fi
+}
+
+# stack_db_dump: the stack's whole database as text (sqlite3 .dump, or
+# pg_dump in the PostgreSQL pass).
+stack_db_dump() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		pg_dump --no-owner -d "$DATABASE_URL"
+	else
+		sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" .dump
 	fi
 }
 
