@@ -1,7 +1,9 @@
 # authd — build, run, test, install, bench.
 #   make            build auth.fcgi, auth-mailer and authctl
 #   make run        install what running needs, build, start the whole stack
-#   make test       install what testing needs, build, run every test
+#   make test       install what testing needs, build, run every test:
+#                   on SQLite and, at the same time, the bats suite on a
+#                   throw-away PostgreSQL (tests/run-backends)
 #   make sanitize   the same suite with ASan + UBSan (built in build-sanitize/)
 #   make fuzz       build and run the libFuzzer targets for a bounded time
 #   make bench      load benchmarks through nginx (prints their figures)
@@ -203,7 +205,7 @@ run: deps-run
 
 test: deps-test
 	@$(MAKE) --no-print-directory all units
-	./tests/run
+	./tests/run-backends
 
 sanitize: deps-test
 	@$(MAKE) --no-print-directory O=build-sanitize/ SANITIZE=1 all units
