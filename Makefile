@@ -6,7 +6,8 @@
 #                   throw-away PostgreSQL (tests/run-backends)
 #   make sanitize   the same suite with ASan + UBSan (built in build-sanitize/)
 #   make fuzz       build and run the libFuzzer targets for a bounded time
-#   make bench      load benchmarks through nginx (prints their figures)
+#   make bench      load benchmarks through nginx (prints their figures;
+#                   bench/backends: SQLite and PostgreSQL side by side)
 #   make test-arm64 cross-build for the Pi (aarch64, into build-arm64/) and
 #                   run the unit tests and the bats suite under qemu-user
 #   make install    PREFIX, DESTDIR; never touches a live database
@@ -218,6 +219,7 @@ bench: deps-test
 	@$(MAKE) --no-print-directory all bench/hash_time
 	./bench/run
 	./bench/cookie
+	./bench/backends
 
 # The Pi: aarch64 binaries and unit tests, run under qemu-user; the bats
 # files of ARM64_BATS against the aarch64 programs (tests/arm64 says why
