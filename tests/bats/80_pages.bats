@@ -70,7 +70,11 @@ assert_page_headers() {
 	(( ${#v} >= 43 )) || _fail "cookie too short: ${#v}"
 	run db_sql "SELECT count(*) FROM sessions WHERE cookie_hash = $(sql_blob "$(printf '%s' "$v" | sha256sum | cut -c1-64)") AND kind = 'browser'"
 	[[ $output == 1 ]] || _fail "no session row by the cookie's SHA-256: $output"
-	run db_sql "SELECT count(*) FROM sessions WHERE instr(hex(cookie_hash), hex('$v')) > 0 OR user_agent = '$v'"
+	if [[ $STACK_BACKEND == postgresql ]]; then
+		run db_sql "SELECT count(*) FROM sessions WHERE position(convert_to('$v', 'UTF8') in cookie_hash) > 0 OR user_agent = '$v'"
+	else
+		run db_sql "SELECT count(*) FROM sessions WHERE instr(hex(cookie_hash), hex('$v')) > 0 OR user_agent = '$v'"
+	fi
 	[[ $output == 0 ]] || _fail "the cookie itself is stored"
 	page GET /auth/account
 	assert_status 200
