@@ -230,20 +230,34 @@ proc_cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-# stack_sql SQL...: run each SQL on the stack's database (sqlite3 on
-# STACK_DB, or psql on DATABASE_URL in the PostgreSQL pass) and print the
-# rows the way sqlite3 does: one a line, columns separated by |. Only for
-# SQL both dialects read the same.
+# stack_sql [-header] SQL...: run each SQL on the stack's database
+# (sqlite3 on STACK_DB, or psql on DATABASE_URL in the PostgreSQL pass)
+# and print the rows the way sqlite3 does: one a line, columns separated
+# by |; -header: the column names first. Only for SQL both dialects read
+# the same.
 stack_sql() {
-	local -a cmds=()
+	local -a cmds=() opts=(-t)
 	local q
 	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		if [[ ${1-} == -header ]]; then
+			shift
+			opts=(-P footer=off)
+		fi
 		for q in "$@"; do
 			cmds+=(-c "$q")
 		done
-		psql -X -q -At -F '|' -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "${cmds[@]}"
+		psql -X -q -A "${opts[@]}" -F '|' -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "${cmds[@]}"
 	else
 		sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" "$@"
+	fi
+}
+
+# stack_tables: the names of the stack's tables, one a line, sorted.
+stack_tables() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		stack_sql "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+	else
+		stack_sql "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
 	fi
 }
 
