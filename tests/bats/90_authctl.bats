@@ -90,6 +90,11 @@ for u in json.loads(sys.argv[1])["items"]:
 	done
 }
 
+# A test that fails while hold_write_lock holds the lock lets it go.
+teardown() {
+	release_write_lock
+}
+
 # ---------------------------------------------------------------------------
 # Usage
 
@@ -508,20 +513,16 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 # ---------------------------------------------------------------------------
 # A busy database, backups, a full disk, root
 
-# bats test_tags=sqlite-file
 @test "a database locked past the busy timeout: a clear message, exit 1, nothing changed" {
 	registered
-	local held=$BATS_TEST_TMPDIR/held go=$BATS_TEST_TMPDIR/go waiter holder
-	waiter=$BATS_TEST_TMPDIR/wait.sh
-	printf 'for i in $(seq 600); do [ -e %s ] && exit 0; sleep 0.05; done\n' "$go" >"$waiter"
-	printf 'BEGIN IMMEDIATE;\nINSERT INTO throttle_events VALUES (%s, %s, 0);\n.shell touch %s\n.shell sh %s\nROLLBACK;\n' \
-	    "'hold'" "'x'" "$held" "$waiter" | sqlite3 "$STACK_DB" &
-	holder=$!
-	wait_until 10 test -e "$held"
+	local holder
+	hold_write_lock "$BATS_TEST_TMPDIR"
+	holder=$HOLDER
+	wait_until 10 test -e "$BATS_TEST_TMPDIR/locked"
 
 	SQLITE_BUSY_TIMEOUT_MS=200 actl user role "$USER_ID" MODERATOR
-	touch "$go"
-	wait "$holder"
+	release_write_lock
+	wait "$holder" || true
 	exit_is 1
 	[[ $err == *"the database is locked by another process"* ]] || _fail "$err"
 	[[ $(audit_lines role_change "$USER_ID") -eq 0 ]] || _fail "$err"
@@ -530,19 +531,15 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 	[[ $(outj .account_role) == REGULAR ]] || _fail "changed: $out"
 }
 
-# bats test_tags=sqlite-file
-@test "a read during a held write lock still answers (WAL)" {
+@test "a read during a held write lock still answers (WAL, or PostgreSQL's readers)" {
 	registered
-	local held=$BATS_TEST_TMPDIR/held go=$BATS_TEST_TMPDIR/go waiter holder
-	waiter=$BATS_TEST_TMPDIR/wait.sh
-	printf 'for i in $(seq 600); do [ -e %s ] && exit 0; sleep 0.05; done\n' "$go" >"$waiter"
-	printf 'BEGIN IMMEDIATE;\nINSERT INTO throttle_events VALUES (%s, %s, 0);\n.shell touch %s\n.shell sh %s\nROLLBACK;\n' \
-	    "'hold'" "'x'" "$held" "$waiter" | sqlite3 "$STACK_DB" &
-	holder=$!
-	wait_until 10 test -e "$held"
+	local holder
+	hold_write_lock "$BATS_TEST_TMPDIR"
+	holder=$HOLDER
+	wait_until 10 test -e "$BATS_TEST_TMPDIR/locked"
 	SQLITE_BUSY_TIMEOUT_MS=200 actl user show "$USER_ID" --json
-	touch "$go"
-	wait "$holder"
+	release_write_lock
+	wait "$holder" || true
 	ok_or_fail
 	[[ $(outj .id) == "$USER_ID" ]] || _fail "$out"
 }

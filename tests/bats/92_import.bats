@@ -171,6 +171,11 @@ login_as() {
 	api POST /api/v1/auth/login "{\"login\":\"$1\",\"password\":\"$2\"}"
 }
 
+# A test that fails while hold_write_lock holds the lock lets it go.
+teardown() {
+	release_write_lock
+}
+
 @test "import fastapi --dry-run reports what it would do and writes nothing" {
 	local before
 	before=$(users_count)
@@ -416,26 +421,16 @@ EOF
 	[ "$(users_count)" = "$before" ]
 }
 
-# bats test_tags=sqlite-file
 @test "a database locked past the busy timeout: exit 1, nothing written" {
 	local before holder
 	before=$(users_count)
 	# Another process holds the write lock until told to let go.
-	"$PY" - "$STACK_DB" "$BATS_TEST_TMPDIR" <<'EOF' &
-import os, sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-open(sys.argv[2] + "/locked", "w").close()
-deadline = time.time() + 30
-while not os.path.exists(sys.argv[2] + "/release") and time.time() < deadline:
-    time.sleep(0.05)
-db.execute("ROLLBACK")
-EOF
-	holder=$!
+	hold_write_lock "$BATS_TEST_TMPDIR"
+	holder=$HOLDER
 	wait_until 10 test -e "$BATS_TEST_TMPDIR/locked"
 	SQLITE_BUSY_TIMEOUT_MS=200 run ctl import flask-json "$FIX/dry.json"
-	touch "$BATS_TEST_TMPDIR/release"
-	wait "$holder"
+	release_write_lock
+	wait "$holder" || true
 	[ "$status" -eq 1 ] || { echo "$output"; ctl_err; false; }
 	[ -z "$output" ]
 	# (authctl's common opening migrates in BEGIN IMMEDIATE, so the

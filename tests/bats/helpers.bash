@@ -270,6 +270,62 @@ sql_blob() {
 	fi
 }
 
+# hold_write_lock DIR: another process takes the write lock of the users and
+# holds it until DIR/release exists (release_write_lock, also from a
+# teardown); DIR/locked says it has it. Sets HOLDER (its pid). SQLite:
+# BEGIN IMMEDIATE and a write; PostgreSQL: LOCK TABLE users IN EXCLUSIVE
+# MODE, which stops writes and lets reads through, as SQLite's WAL does.
+hold_write_lock() {
+	local dir=$1
+	if [[ $STACK_BACKEND == postgresql ]]; then
+		# psql in one transaction holding a lock that lets reads through
+		# (EXCLUSIVE conflicts with writes, not with ACCESS SHARE).
+		{
+			local deadline=$((SECONDS + 60))
+			echo "BEGIN; LOCK TABLE users IN EXCLUSIVE MODE; SELECT 'locked';"
+			while [[ ! -e $dir/release ]] && (( SECONDS < deadline )); do
+				sleep 0.05 # sleep-ok: the poll interval of the holder's wait
+			done
+			echo "ROLLBACK;"
+		} | psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" >"$dir/holder.out" 2>&1 &
+		HOLDER=$!
+		HOLD_DIR=$dir
+		wait_until 10 grep -qx locked "$dir/holder.out"
+		touch "$dir/locked"
+		return
+	fi
+	"$PY" - "$STACK_DB" "$dir" <<'EOF' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+db.execute("BEGIN IMMEDIATE")
+db.execute("INSERT INTO throttle_events VALUES ('hold', 'x', 0)")
+open(os.path.join(sys.argv[2], "locked"), "w").close()
+deadline = time.monotonic() + 60
+while not os.path.exists(os.path.join(sys.argv[2], "release")):
+    if time.monotonic() > deadline:
+        sys.exit("never released")
+    time.sleep(0.05)
+db.execute("ROLLBACK")
+EOF
+	HOLDER=$!
+	HOLD_DIR=$dir
+}
+
+# release_write_lock: let hold_write_lock's holder go (and stop it if it
+# does not); safe when none is held.
+release_write_lock() {
+	[[ -n ${HOLD_DIR:-} ]] || return 0
+	touch "$HOLD_DIR/release"
+	if [[ -n ${HOLDER:-} ]] && ! wait_until 10 _holder_gone; then
+		kill "$HOLDER" 2>/dev/null || true
+	fi
+	HOLD_DIR=
+}
+
+_holder_gone() {
+	! kill -0 "$HOLDER" 2>/dev/null
+}
+
 # stack_db_dump: the stack's whole database as text (sqlite3 .dump, or
 # pg_dump in the PostgreSQL pass).
 stack_db_dump() {
