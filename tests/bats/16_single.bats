@@ -75,6 +75,7 @@ teardown_file() {
 	[ "$(grep " $id " "$STACK_NGINX_ACCESS_LOG" | awk '{ print $NF }')" = "unix:$STACK_SOCKET" ]
 }
 
+# bats test_tags=sqlite-file
 @test "a worker starting while another process locks the fresh database waits for the lock, then starts" {
 	# Switching a new database to WAL answered "database is locked" at
 	# once, without the busy timeout, while another process held a lock:
