@@ -20,6 +20,15 @@ _lines_at_least() {
 	(( $(wc -l <"$1") >= $2 ))
 }
 
+# _hash_ready_after N: more than N "hash worker ready" lines in the log.
+# The master replaces the hashing workers last: once the successor of
+# each is ready, the reload is over (a SIGHUP sent during a reload is not
+# taken, and a request queued behind a hashing worker that is still
+# starting may wait past HASH_QUEUE_TIMEOUT_MS).
+_hash_ready_after() {
+	(( $(grep -c 'hash worker ready' "$STACK_AUTH_LOG") > $1 ))
+}
+
 # _workers_older_than MS: every worker has run for more than MS.
 _workers_older_than() {
 	local p
@@ -125,9 +134,10 @@ _workers_older_than() {
 }
 
 @test "SIGHUP replaces every worker, one by one, with the reloaded .env" {
-	local old
+	local old ready
 	old=$(worker_pids | sort)
 	[ "$(grep -c . <<<"$old")" -eq 2 ]
+	ready=$(grep -c 'hash worker ready' "$STACK_AUTH_LOG")
 	echo "ACCESS_TOKEN_EXPIRE_MINUTES=5" >"$AUTH_ENV_FILE"
 	reload_authd
 	_none_of_old() {
@@ -136,14 +146,17 @@ _workers_older_than() {
 		[ "$(grep -c . <<<"$now")" -eq 2 ] && [ -z "$(comm -12 <(echo "$old") <(echo "$now"))" ]
 	}
 	wait_until 15 _none_of_old
+	wait_until 30 _hash_ready_after "$ready"
 	new_user
 	api POST /api/v1/auth/login "{\"login\":\"$USER_EMAIL\",\"password\":\"$USER_PASSWORD\"}"
 	assert_status 200
 	assert_json_eq .expires_in 300
 	: >"$AUTH_ENV_FILE"
 	old=$(worker_pids | sort)
+	ready=$(grep -c 'hash worker ready' "$STACK_AUTH_LOG")
 	reload_authd
 	wait_until 15 _none_of_old
+	wait_until 30 _hash_ready_after "$ready"
 }
 
 @test "a bad configuration on SIGHUP is refused and the workers keep serving" {
