@@ -41,6 +41,7 @@ struct pool {
 	struct config	**cfg;		/* the caller's: the one in use */
 	sigset_t	 sigs;		/* taken with sigtimedwait */
 	int		 stop_asked;	/* SIGTERM or SIGINT seen, wherever */
+	int		 reload_asked;	/* SIGHUP seen, wherever (even mid-reload) */
 };
 
 static pid_t
@@ -154,6 +155,8 @@ wait_signal(struct pool *p, int64_t ms)
 	sig = sigtimedwait(&p->sigs, NULL, &ts);
 	if (sig == SIGTERM || sig == SIGINT)
 		p->stop_asked = 1;
+	else if (sig == SIGHUP)
+		p->reload_asked = 1;	/* also while a reload runs */
 	return sig;
 }
 
@@ -275,7 +278,6 @@ int
 master_main(const int lfd[WC__MAX], struct config **conf)
 {
 	static struct pool	 p;
-	int			 sig;
 	int64_t			 next;
 
 	pool_init(&p, lfd, conf);
@@ -288,9 +290,12 @@ master_main(const int lfd[WC__MAX], struct config **conf)
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		next = fill(&p);
-		sig = wait_signal(&p, next);
-		if (sig == SIGHUP)
+		(void)wait_signal(&p, next);
+		/* A SIGHUP taken while a reload ran asks for another. */
+		while (p.reload_asked && !p.stop_asked) {
+			p.reload_asked = 0;
 			reload(&p);
+		}
 		if (p.stop_asked) {
 			log_info("stopping: draining %d workers",
 			    count_alive(&p));
