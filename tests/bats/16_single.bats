@@ -46,7 +46,7 @@ teardown_file() {
 	while read -r p; do
 		kill -0 "$p"
 	done <"$STACK_RUN_DIR/authd-single.pids"
-	[ "$(sqlite3 "$STACK_DB" "SELECT count(*) FROM users WHERE account_role = 'ADMIN'")" -eq 1 ]
+	[ "$(stack_sql "SELECT count(*) FROM users WHERE account_role = 'ADMIN'")" -eq 1 ]
 	login_user root@example.com admin-pass1
 	api_bearer "$ACCESS_TOKEN" GET '/api/v1/auth/validate?role=ADMIN'
 	assert_status 200
@@ -75,6 +75,7 @@ teardown_file() {
 	[ "$(grep " $id " "$STACK_NGINX_ACCESS_LOG" | awk '{ print $NF }')" = "unix:$STACK_SOCKET" ]
 }
 
+# bats test_tags=sqlite-file
 @test "a worker starting while another process locks the fresh database waits for the lock, then starts" {
 	# Switching a new database to WAL answered "database is locked" at
 	# once, without the busy timeout, while another process held a lock:

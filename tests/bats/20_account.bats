@@ -59,7 +59,7 @@ register_phone() {
 }
 
 sql() {
-	sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" "$1"
+	stack_sql "$1"
 }
 
 # ---------------------------------------------------------------------------
@@ -186,7 +186,7 @@ sql() {
 	new_user
 	api_bearer "$ACCESS_TOKEN" DELETE /api/v1/users/me
 	assert_status 204
-	row=$(sql "SELECT email, username, coalesce(phone, 'NULL'), password_hash, is_active, deleted_at IS NOT NULL FROM users WHERE id = '$USER_ID'")
+	row=$(sql "SELECT email, username, coalesce(phone, 'NULL'), password_hash, is_active, CASE WHEN deleted_at IS NOT NULL THEN 1 ELSE 0 END FROM users WHERE id = '$USER_ID'")
 	[[ $row =~ ^deleted_${USER_ID}@anonymized\.local\|DeletedUser_[0-9a-f]{8}\|NULL\|!deleted\|0\|1$ ]] ||
 	    _fail "row: $row"
 }

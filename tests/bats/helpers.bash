@@ -25,6 +25,12 @@
 #   STACK_AUTHD_PREFIX="valgrind -q"  run auth.fcgi under a tool
 #   STACK_READY_TIMEOUT=10  seconds to wait for GET /health/live
 #   STACK_KEEP=1          keep the stack's directory (logs) after the file
+#   STACK_DATABASE_URL    a PostgreSQL server (the PostgreSQL pass of make
+#                         test, tests/pg/with-pg): the stack gets a fresh
+#                         database there, dropped by stop_stack
+#   STACK_SHARE_DB=1      keep the DATABASE_PATH / DATABASE_URL of the
+#                         environment: a second stack (node) on the
+#                         database of the first (96_two_nodes.bats)
 #   any SPEC §7 variable (LOGIN_MAX_FAILURES=3, ...): passed to the app.
 # The per-address limits REGISTER_MAX_PER_IP_PER_HOUR,
 # LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE and TOKEN_ATTEMPTS_PER_IP_PER_MINUTE
@@ -32,6 +38,7 @@
 # every test request comes from 127.0.0.1; a file testing them sets them.
 #
 # Exported for the tests: BASE, STACK_DIR, STACK_DB (= DATABASE_PATH),
+# STACK_BACKEND (sqlite or postgresql), DATABASE_URL (postgresql),
 # STACK_AUTH_LOG, STACK_MAILER_LOG, STACK_NGINX_ERROR_LOG,
 # STACK_NGINX_ACCESS_LOG, STACK_AUTH_PID (the master), STACK_NGINX_PID,
 # STACK_MAILER_PID, STACK_SMTP_PORT, STACK_MAIL_DIR, STACK_CAPTCHA_LOG,
@@ -62,7 +69,12 @@ start_stack() {
 	    SECRET_KEY_FILE MAIL_TRANSPORT
 	export STACK_DIR
 	export AUTH_STATE_DIR=$STACK_DIR/state
-	export DATABASE_PATH=$AUTH_STATE_DIR/auth.db
+	if [[ ${STACK_SHARE_DB:-0} != 1 ]]; then
+		# Never a database of the developer's shell: the stack's own
+		# file, or its own database on STACK_DATABASE_URL's server.
+		unset DATABASE_URL
+		export DATABASE_PATH=$AUTH_STATE_DIR/auth.db
+	fi
 	export MAIL_SPOOL_DIR=$AUTH_STATE_DIR/spool
 	export MAIL_OUTBOX_DIR=$AUTH_STATE_DIR/outbox
 	export AUTH_ENV_FILE=$STACK_DIR/empty.env
@@ -216,6 +228,112 @@ proc_age_ms() {
 # proc_cpu_ticks PID: user + system CPU time of the process, in clock ticks.
 proc_cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# stack_sql [-header] SQL...: run each SQL on the stack's database
+# (sqlite3 on STACK_DB, or psql on DATABASE_URL in the PostgreSQL pass)
+# and print the rows the way sqlite3 does: one a line, columns separated
+# by |; -header: the column names first. Only for SQL both dialects read
+# the same.
+stack_sql() {
+	local -a cmds=() opts=(-t)
+	local q
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		if [[ ${1-} == -header ]]; then
+			shift
+			opts=(-P footer=off)
+		fi
+		for q in "$@"; do
+			cmds+=(-c "$q")
+		done
+		psql -X -q -A "${opts[@]}" -F '|' -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "${cmds[@]}"
+	else
+		sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" "$@"
+	fi
+}
+
+# stack_tables: the names of the stack's tables, one a line, sorted.
+stack_tables() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		stack_sql "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+	else
+		stack_sql "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+	fi
+}
+
+# sql_blob HEX: the SQL literal of the bytes HEX in the stack's dialect.
+sql_blob() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		printf '%s\n' "'\\x$1'::bytea"
+	else
+		printf "x'%s'\n" "$1"
+	fi
+}
+
+# hold_write_lock DIR: another process takes the write lock of the users and
+# holds it until DIR/release exists (release_write_lock, also from a
+# teardown); DIR/locked says it has it. Sets HOLDER (its pid). SQLite:
+# BEGIN IMMEDIATE and a write; PostgreSQL: LOCK TABLE users IN EXCLUSIVE
+# MODE, which stops writes and lets reads through, as SQLite's WAL does.
+hold_write_lock() {
+	local dir=$1
+	if [[ $STACK_BACKEND == postgresql ]]; then
+		# psql in one transaction holding a lock that lets reads through
+		# (EXCLUSIVE conflicts with writes, not with ACCESS SHARE).
+		{
+			local deadline=$((SECONDS + 60))
+			echo "BEGIN; LOCK TABLE users IN EXCLUSIVE MODE; SELECT 'locked';"
+			while [[ ! -e $dir/release ]] && (( SECONDS < deadline )); do
+				sleep 0.05 # sleep-ok: the poll interval of the holder's wait
+			done
+			echo "ROLLBACK;"
+		} | psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" >"$dir/holder.out" 2>&1 &
+		HOLDER=$!
+		HOLD_DIR=$dir
+		wait_until 10 grep -qx locked "$dir/holder.out"
+		touch "$dir/locked"
+		return
+	fi
+	"$PY" - "$STACK_DB" "$dir" <<'EOF' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+db.execute("BEGIN IMMEDIATE")
+db.execute("INSERT INTO throttle_events VALUES ('hold', 'x', 0)")
+open(os.path.join(sys.argv[2], "locked"), "w").close()
+deadline = time.monotonic() + 60
+while not os.path.exists(os.path.join(sys.argv[2], "release")):
+    if time.monotonic() > deadline:
+        sys.exit("never released")
+    time.sleep(0.05)
+db.execute("ROLLBACK")
+EOF
+	HOLDER=$!
+	HOLD_DIR=$dir
+}
+
+# release_write_lock: let hold_write_lock's holder go (and stop it if it
+# does not); safe when none is held.
+release_write_lock() {
+	[[ -n ${HOLD_DIR:-} ]] || return 0
+	touch "$HOLD_DIR/release"
+	if [[ -n ${HOLDER:-} ]] && ! wait_until 10 _holder_gone; then
+		kill "$HOLDER" 2>/dev/null || true
+	fi
+	HOLD_DIR=
+}
+
+_holder_gone() {
+	! kill -0 "$HOLDER" 2>/dev/null
+}
+
+# stack_db_dump: the stack's whole database as text (sqlite3 .dump, or
+# pg_dump in the PostgreSQL pass).
+stack_db_dump() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		pg_dump --no-owner -d "$DATABASE_URL"
+	else
+		sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" .dump
+	fi
 }
 
 # Print the logs of the stack (call from a failing test to see why).
