@@ -35,13 +35,24 @@
 #   STACK_READY_TIMEOUT seconds to wait for GET /health/live (default 10)
 #   AUTHD_BIN, AUTHD_MAILER_BIN, AUTHCTL_BIN   the programs (default: the
 #                      repo root's; tests/run sets them for another build)
-#   and every variable of SPEC §7, passed through to the app unchanged.
+#   STACK_DATABASE_URL a PostgreSQL server's URL (tests/pg/with-pg sets it):
+#                      the stack creates a database of its own there
+#                      (authd_<random>), gives the app its URL as
+#                      DATABASE_URL, and drops it in stack_stop; so two
+#                      stacks on one server never see each other's data
+#   STACK_SHARE_DB     1: use the DATABASE_URL (or DATABASE_PATH) of the
+#                      environment as it is, also with STACK_DATABASE_URL
+#                      set (a second node on the first one's database;
+#                      the stack that created the database drops it)
+#   and every variable of SPEC §7, passed through to the app unchanged
+#   (DATABASE_URL without STACK_DATABASE_URL: that database, not dropped).
 #
 # Outputs (exported): BASE, STACK_PORT, STACK_RUN_DIR, STACK_LOG_DIR,
 # STACK_SOCKET, STACK_HASH_SOCKET, STACK_DB, STACK_AUTH_LOG, STACK_MAILER_LOG,
 # STACK_NGINX_ERROR_LOG, STACK_NGINX_ACCESS_LOG, STACK_AUTH_PID,
 # STACK_NGINX_PID, STACK_MAILER_PID, STACK_SMTP_PID, STACK_SMTP_PORT,
 # STACK_MAIL_DIR, STACK_SMTP_FAIL_FILE, STACK_CAPTCHA_PID, STACK_CAPTCHA_PORT, STACK_CAPTCHA_LOG,
+# STACK_BACKEND (sqlite or postgresql: what DATABASE_URL says),
 # and the app's AUTH_STATE_DIR (default STACK_DIR/state), MAIL_TEMPLATE_DIR,
 # and with the stubs MAIL_TRANSPORT, SMTP_HOST, SMTP_PORT,
 # CAPTCHA_SERVICE_URL. Each pid is also in $STACK_RUN_DIR/pids/<name>.
@@ -210,6 +221,51 @@ stack_dump_logs() {
 		printf '==== %s (last 40 lines)\n' "$f" >&2
 		tail -n 40 "$f" >&2
 	done
+}
+
+# stack_pg_url_db URL NAME: URL with its database replaced by NAME
+# (postgresql://[user@][host][:port][/db][?params]).
+stack_pg_url_db() {
+	local re='^(postgres(ql)?://[^/?]*)(/[^?]*)?(\?.*)?$'
+	[[ $1 =~ $re ]] || return 1
+	printf '%s/%s%s\n' "${BASH_REMATCH[1]}" "$2" "${BASH_REMATCH[4]}"
+}
+
+# stack_psql URL SQL: one statement, errors to stderr.
+stack_psql() {
+	psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"
+}
+
+# A database of this stack's own on the server of STACK_DATABASE_URL (see
+# the top); its name and the server's URL go into $STACK_RUN_DIR/pgdb for
+# stack_stop.
+stack_create_pg_db() {
+	local name url
+	name=authd_$("$STACK_PYTHON" -c 'import secrets; print(secrets.token_hex(6))') || return 1
+	url=$(stack_pg_url_db "$STACK_DATABASE_URL" "$name") || {
+		stack_log "STACK_DATABASE_URL is not a postgresql:// URL"
+		return 1
+	}
+	if ! stack_psql "$STACK_DATABASE_URL" "CREATE DATABASE $name" 2>>"$STACK_LOG_DIR/psql.log"; then
+		stack_log "CREATE DATABASE $name failed:"
+		cat "$STACK_LOG_DIR/psql.log" >&2
+		return 1
+	fi
+	printf '%s\n%s\n' "$STACK_DATABASE_URL" "$name" >"$STACK_RUN_DIR/pgdb"
+	export DATABASE_URL=$url
+}
+
+# Drop the database stack_create_pg_db made (after the app has stopped;
+# WITH (FORCE) ends what another node sharing it left connected).
+stack_drop_pg_db() {
+	local f=$STACK_RUN_DIR/pgdb server name
+	[[ -f $f ]] || return 0
+	{ read -r server; read -r name; } <"$f"
+	if ! stack_psql "$server" "DROP DATABASE IF EXISTS $name WITH (FORCE)"; then
+		stack_log "DROP DATABASE $name failed"
+		return 1
+	fi
+	rm -f "$f"
 }
 
 stack_start_captcha() {
@@ -403,6 +459,14 @@ stack_start() {
 	export MAIL_TEMPLATE_DIR=${MAIL_TEMPLATE_DIR:-$STACK_REPO/mail/templates}
 	mkdir -p "$AUTH_STATE_DIR"
 	chmod 0700 "$AUTH_STATE_DIR"
+	if [[ -n ${STACK_DATABASE_URL:-} && ${STACK_SHARE_DB:-0} != 1 ]] &&
+	   ! stack_create_pg_db; then
+		return 1
+	fi
+	case ${DATABASE_URL:-} in
+	postgres://*|postgresql://*) export STACK_BACKEND=postgresql ;;
+	*) export STACK_BACKEND=sqlite ;;
+	esac
 
 	if [[ ! -x $AUTHD_BIN ]]; then
 		stack_log "$AUTHD_BIN not found: run make first"
@@ -487,6 +551,7 @@ stack_stop() {
 		stack_stop_one "$name" TERM 10 || rc=1
 	done
 	stack_stop_single_workers || rc=1
+	stack_drop_pg_db || rc=1
 	rm -f "${STACK_SOCKET:-}" "${STACK_HASH_SOCKET:-}"
 	if [[ -f $STACK_RUN_DIR/sockdir ]]; then
 		sockdir=$(cat "$STACK_RUN_DIR/sockdir")

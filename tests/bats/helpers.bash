@@ -25,6 +25,12 @@
 #   STACK_AUTHD_PREFIX="valgrind -q"  run auth.fcgi under a tool
 #   STACK_READY_TIMEOUT=10  seconds to wait for GET /health/live
 #   STACK_KEEP=1          keep the stack's directory (logs) after the file
+#   STACK_DATABASE_URL    a PostgreSQL server (the PostgreSQL pass of make
+#                         test, tests/pg/with-pg): the stack gets a fresh
+#                         database there, dropped by stop_stack
+#   STACK_SHARE_DB=1      keep the DATABASE_PATH / DATABASE_URL of the
+#                         environment: a second stack (node) on the
+#                         database of the first (96_two_nodes.bats)
 #   any SPEC §7 variable (LOGIN_MAX_FAILURES=3, ...): passed to the app.
 # The per-address limits REGISTER_MAX_PER_IP_PER_HOUR,
 # LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE and TOKEN_ATTEMPTS_PER_IP_PER_MINUTE
@@ -32,6 +38,7 @@
 # every test request comes from 127.0.0.1; a file testing them sets them.
 #
 # Exported for the tests: BASE, STACK_DIR, STACK_DB (= DATABASE_PATH),
+# STACK_BACKEND (sqlite or postgresql), DATABASE_URL (postgresql),
 # STACK_AUTH_LOG, STACK_MAILER_LOG, STACK_NGINX_ERROR_LOG,
 # STACK_NGINX_ACCESS_LOG, STACK_AUTH_PID (the master), STACK_NGINX_PID,
 # STACK_MAILER_PID, STACK_SMTP_PORT, STACK_MAIL_DIR, STACK_CAPTCHA_LOG,
@@ -62,7 +69,12 @@ start_stack() {
 	    SECRET_KEY_FILE MAIL_TRANSPORT
 	export STACK_DIR
 	export AUTH_STATE_DIR=$STACK_DIR/state
-	export DATABASE_PATH=$AUTH_STATE_DIR/auth.db
+	if [[ ${STACK_SHARE_DB:-0} != 1 ]]; then
+		# Never a database of the developer's shell: the stack's own
+		# file, or its own database on STACK_DATABASE_URL's server.
+		unset DATABASE_URL
+		export DATABASE_PATH=$AUTH_STATE_DIR/auth.db
+	fi
 	export MAIL_SPOOL_DIR=$AUTH_STATE_DIR/spool
 	export MAIL_OUTBOX_DIR=$AUTH_STATE_DIR/outbox
 	export AUTH_ENV_FILE=$STACK_DIR/empty.env
@@ -216,6 +228,18 @@ proc_age_ms() {
 # proc_cpu_ticks PID: user + system CPU time of the process, in clock ticks.
 proc_cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# db_sql SQL: run SQL on the stack's database (sqlite3 on STACK_DB, or
+# psql on DATABASE_URL in the PostgreSQL pass) and print the rows the way
+# sqlite3 does: one a line, columns separated by |. For SQL both dialects
+# read the same.
+db_sql() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		psql -X -q -At -F '|' -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"
+	else
+		sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" "$1"
+	fi
 }
 
 # Print the logs of the stack (call from a failing test to see why).
