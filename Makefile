@@ -29,7 +29,8 @@ ifeq ($(ARCH),arm64)
 CC	 = aarch64-linux-gnu-gcc
 AR	 = aarch64-linux-gnu-ar
 O	?= build-arm64/
-PKG_CONFIG = env PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig pkg-config
+# (libpq: spawn/arm64/libpq.pc, see there.)
+PKG_CONFIG = env PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig:$(CURDIR)/spawn/arm64 pkg-config
 endif
 O	?=
 PKG_CONFIG ?= pkg-config

@@ -35,11 +35,14 @@ python3-bcrypt python3-werkzeug python3-prometheus-client wrk clang
 libclang-rt-dev valgrind systemd prometheus postgresql"
 
 # The libraries are Multi-Arch: same, so the :arm64 -dev packages install
-# beside the amd64 ones; qemu-user runs the aarch64 binaries.
+# beside the amd64 ones; qemu-user runs the aarch64 binaries.  Except
+# libpq-dev, which is not (its :arm64 package would remove the amd64
+# one): the library alone (libpq5:arm64), found by the cross-build
+# through spawn/arm64/libpq.pc with libpq-dev's headers.
 ARM64_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 libfcgi-dev:arm64 libsqlite3-dev:arm64 libjson-c-dev:arm64 libssl-dev:arm64
 libargon2-dev:arm64 libcrypt-dev:arm64 libcurl4-openssl-dev:arm64
-libpq-dev:arm64"
+libpq5:arm64"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -253,22 +253,46 @@ drop_conn(struct pgdrv *d)
 	d->next_try = 0;
 }
 
-/* A bounded session setting: 0 or -1 (logged). */
+/* libpq's message as one line (it ends them with a newline, some have two). */
+static const char *
+oneline(const char *msg, char *buf, size_t n)
+{
+	size_t	i;
+
+	snprintf(buf, n, "%s", msg != NULL ? msg : "?");
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] == '\n' || buf[i] == '\t')
+			buf[i] = ' ';
+	while (i > 0 && buf[i - 1] == ' ')
+		buf[--i] = '\0';
+	return buf;
+}
+
+/* Notices (a NOTICE of IF NOT EXISTS...) are not the service's news. */
+static void
+notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("database notice: %s", msg);
+}
+
+/* The session's settings: 0 or -1 (logged). */
 static int
 session_setup(struct pgdrv *d)
 {
 	PGresult	*res;
-	char		 q[160];
+	char		 q[160], msg[512];
 	int		 ok;
 
 	snprintf(q, sizeof(q), "SET lock_timeout = %d; "
 	    "SET bytea_output = 'hex'; SET client_encoding = 'UTF8'; "
 	    "SET TIME ZONE 'UTC'", d->lock_timeout_ms);
+	PQsetNoticeProcessor(d->conn, notice, NULL);
 	res = PQexec(d->conn, q);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
 		log_warnx("database %s: session settings: %s", d->where,
-		    PQresultErrorMessage(res));
+		    oneline(PQresultErrorMessage(res), msg, sizeof(msg)));
 	PQclear(res);
 	return ok ? 0 : -1;
 }
@@ -281,6 +305,7 @@ connect_now(struct pgdrv *d)
 			    "dbname", NULL };
 	const char	*vals[] = { "2", "authd", d->url, NULL };
 	int64_t		 now = mono_ms();
+	char		 msg[512];
 
 	if (d->next_try != 0 && now < d->next_try)
 		return STORE_EUNAVAIL;
@@ -298,7 +323,8 @@ connect_now(struct pgdrv *d)
 	}
 	if (!d->down_logged || d->backoff_ms >= BACKOFF_MAX_MS / 2)
 		log_warnx("database %s: cannot connect: %s", d->where,
-		    d->conn ? PQerrorMessage(d->conn) : "out of memory");
+		    oneline(d->conn ? PQerrorMessage(d->conn) :
+		    "out of memory", msg, sizeof(msg)));
 	d->down_logged = 1;
 	PQfinish(d->conn);
 	d->conn = NULL;
@@ -319,15 +345,23 @@ static int
 conn_ready(struct pgdrv *d)
 {
 	struct pollfd	pfd;
+	int		i, ok = 1;
 
 	if (d->tx_lost)
 		return STORE_EUNAVAIL;
 	if (d->conn != NULL && !d->in_tx) {
+		/*
+		 * The server's last words (an error), then the end of the
+		 * stream: each read takes one, a few reads at most.
+		 */
 		pfd.fd = PQsocket(d->conn);
 		pfd.events = POLLIN;
-		if (pfd.fd < 0 || (poll(&pfd, 1, 0) > 0 &&
-		    PQconsumeInput(d->conn) == 0) ||
-		    PQstatus(d->conn) != CONNECTION_OK) {
+		for (i = 0; i < 4 && pfd.fd >= 0 && ok; i++) {
+			if (poll(&pfd, 1, 0) <= 0)
+				break;
+			ok = PQconsumeInput(d->conn) == 1;
+		}
+		if (pfd.fd < 0 || !ok || PQstatus(d->conn) != CONNECTION_OK) {
 			log_warnx("database %s: connection lost", d->where);
 			d->down_logged = 1;
 			drop_conn(d);
@@ -351,6 +385,7 @@ fail(struct pgdrv *d, const PGresult *res, const char *what)
 {
 	const char	*st = sqlstate(res);
 	const char	*msg;
+	char		 buf[512];
 
 	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK ||
 	    strncmp(st, "08", 2) == 0 || strcmp(st, "57P01") == 0 ||
@@ -373,7 +408,7 @@ fail(struct pgdrv *d, const PGresult *res, const char *what)
 	    res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
 	    PQerrorMessage(d->conn);
 	log_warnx("database error %s: %s: %s", st[0] ? st : "-",
-	    msg ? msg : "?", what);
+	    oneline(msg, buf, sizeof(buf)), what);
 	return STORE_EDB;
 }
 
