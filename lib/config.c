@@ -700,6 +700,15 @@ load_paths(char *err, size_t errlen)
 		return -1;
 	if ((cfg.database_path = env_str("DATABASE_PATH", NULL)) == NULL)
 		cfg.database_path = xasprintf("%s/auth.db", cfg.state_dir);
+	/* Unset or empty: SQLite; else PostgreSQL's URI (libpq reads it). */
+	cfg.database_url = env_str("DATABASE_URL", NULL);
+	if (cfg.database_url != NULL &&
+	    strncmp(cfg.database_url, "postgresql://", 13) != 0 &&
+	    strncmp(cfg.database_url, "postgres://", 11) != 0) {
+		snprintf(err, errlen, "DATABASE_URL: must be empty (SQLite) or "
+		    "a postgresql:// or postgres:// URL");
+		return -1;
+	}
 	if ((cfg.spool_dir = env_str("MAIL_SPOOL_DIR", NULL)) == NULL)
 		cfg.spool_dir = xasprintf("%s/spool", cfg.state_dir);
 	if ((cfg.outbox_dir = env_str("MAIL_OUTBOX_DIR", NULL)) == NULL)
@@ -791,6 +800,7 @@ config_free(void)
 
 	free(cfg.state_dir);
 	free(cfg.database_path);
+	free_secret(cfg.database_url);
 	free(cfg.spool_dir);
 	if (cfg.secret != NULL)
 		OPENSSL_cleanse(cfg.secret, cfg.secret_len);
