@@ -387,6 +387,23 @@ stack_start_nginx() {
 	export STACK_NGINX_PID
 }
 
+# stack_single_workers_alive: in single mode, every worker spawn-fcgi
+# listed is still running (a worker that exits during its start leaves
+# its share of the socket unanswered).
+stack_single_workers_alive() {
+	local f pid
+	for f in "$STACK_RUN_DIR/authd-single.pids" "$STACK_RUN_DIR/authd-single-hash.pids"; do
+		[[ -s $f ]] || continue
+		while read -r pid; do
+			if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
+				stack_log "worker $pid ($(basename "$f" .pids)) exited during start"
+				return 1
+			fi
+		done <"$f"
+	done
+	return 0
+}
+
 # stack_wait_ready SECONDS: poll GET /health/live through nginx until it
 # answers 200 while every started component stays alive.
 stack_wait_ready() {
@@ -395,6 +412,9 @@ stack_wait_ready() {
 		for name in nginx authd mailer smtp captcha; do
 			if [[ -n $(stack_pid "$name") ]] && ! stack_alive "$name"; then
 				if [[ $name == authd && ${STACK_SPAWN_MODE:-master} == single ]]; then
+					# spawn-fcgi exits once it forked: watch
+					# the workers it listed instead.
+					stack_single_workers_alive || return 1
 					continue
 				fi
 				stack_log "$name exited during start"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -150,21 +151,40 @@ col_text(sqlite3_stmt *s, int i)
 	    (size_t)sqlite3_column_bytes(s, i));
 }
 
+/*
+ * Switching a new database to WAL takes an exclusive lock, and SQLite
+ * answers SQLITE_BUSY at once rather than through the busy handler when
+ * another process holds a lock: workers started together on a fresh
+ * database (spawn-fcgi -F N, or a migration under way) must wait for it
+ * like for any other lock, up to the busy timeout, not exit.
+ */
 static int
 apply_pragmas(sqlite3 *db)
 {
-	char	 q[128];
-	char	*err = NULL;
+	const struct timespec	 pause = { 0, 10 * 1000 * 1000 };
+	char			 q[128];
+	char			*err = NULL;
+	int			 rc, waited_ms = 0, limit_ms;
 
+	limit_ms = cfg.busy_timeout_ms > 0 ? cfg.busy_timeout_ms : 5000;
 	snprintf(q, sizeof(q), "PRAGMA journal_mode=WAL; PRAGMA "
 	    "foreign_keys=ON; PRAGMA synchronous=%s;",
 	    cfg.sync_full ? "FULL" : "NORMAL");
-	if (sqlite3_exec(db, q, NULL, NULL, &err) != SQLITE_OK) {
-		log_warnx("pragmas: %s", err ? err : "?");
+	for (;;) {
+		rc = sqlite3_exec(db, q, NULL, NULL, &err);
+		if (rc == SQLITE_OK)
+			return 0;
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) !=
+		    SQLITE_LOCKED) || waited_ms >= limit_ms)
+			break;
 		sqlite3_free(err);
-		return -1;
+		err = NULL;
+		nanosleep(&pause, NULL);
+		waited_ms += 10;
 	}
-	return 0;
+	log_warnx("pragmas: %s", err ? err : sqlite3_errstr(rc));
+	sqlite3_free(err);
+	return -1;
 }
 
 static int

@@ -74,3 +74,39 @@ teardown_file() {
 	wait_until 5 grep -q " $id " "$STACK_NGINX_ACCESS_LOG"
 	[ "$(grep " $id " "$STACK_NGINX_ACCESS_LOG" | awk '{ print $NF }')" = "unix:$STACK_SOCKET" ]
 }
+
+@test "a worker starting while another process locks the fresh database waits for the lock, then starts" {
+	# Switching a new database to WAL answered "database is locked" at
+	# once, without the busy timeout, while another process held a lock:
+	# workers started together (spawn-fcgi -F N) sometimes lost one, which
+	# left its socket unanswered. Here another connection holds the lock
+	# for a second (the contention itself, not a wait for an event); the
+	# worker must still be waiting when it is released, then start. (A
+	# write transaction of a database not yet in WAL: the lock a process
+	# starting just before holds.)
+	local d
+	d=$(mktemp -d "$BATS_FILE_TMPDIR/fresh.XXXXXX")
+	run env SECRET_KEY=fresh-start-secret-key-0123456789abcdef0123 \
+	    AUTH_STATE_DIR="$d" DATABASE_PATH="$d/auth.db" SPOOL_DIR="$d/spool" \
+	    BUSY_TIMEOUT_MS=10000 /usr/bin/python3 - "$AUTHD_BIN" "$d" <<'PY'
+import os, sqlite3, subprocess, sys, time
+binary, d = sys.argv[1], sys.argv[2]
+holder = sqlite3.connect(os.path.join(d, "auth.db"), isolation_level=None)
+holder.execute("BEGIN IMMEDIATE")
+holder.execute("CREATE TABLE holder (x)")
+log = open(os.path.join(d, "check.log"), "w")
+worker = subprocess.Popen([binary, "--check"], stdout=log, stderr=log)
+time.sleep(1)
+early = worker.poll()
+holder.execute("ROLLBACK")
+holder.close()
+rc = worker.wait(timeout=60)
+print("exited while locked: %s, exit status: %d" % (early, rc))
+sys.exit(0 if early is None and rc == 0 else 1)
+PY
+	if [ "$status" -ne 0 ]; then
+		cat "$d/check.log"
+		_fail "$output"
+	fi
+	grep -q "configuration ok" "$d/check.log" || _fail "no 'configuration ok'"
+}
