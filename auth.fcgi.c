@@ -261,7 +261,7 @@ main(int argc, char *argv[])
 	}
 	log_init(!o.single ? "auth.fcgi" : o.wc == WC_HASH ?
 	    "auth.fcgi-hash-worker" : "auth.fcgi-worker", cfg.debug);
-	if (store_migrate(cfg.database_path) == -1 ||
+	if (store_migrate(cfg.database_path, &cfg) == -1 ||
 	    spool_init(cfg.spool_dir) == -1)
 		return 1;
 	if (admin_bootstrap() == -1)

@@ -63,7 +63,7 @@ ctl_store(struct ctl *c)
 
 	if (c->db != NULL)
 		return c->db;
-	if (store_open(cfg.database_path, &c->db) == -1) {
+	if (store_open(cfg.database_path, &cfg, &c->db) == -1) {
 		fprintf(stderr, "authctl: cannot open the database %s\n",
 		    cfg.database_path);
 		c->db = NULL;
@@ -71,7 +71,7 @@ ctl_store(struct ctl *c)
 	}
 	if ((rc = store_schema_current(c->db)) == 1)
 		return c->db;
-	if (rc < 0 || store_migrate(cfg.database_path) == -1) {
+	if (rc < 0 || store_migrate(cfg.database_path, &cfg) == -1) {
 		fprintf(stderr, "authctl: cannot bring the database %s to the "
 		    "current schema (see the message above; a database locked "
 		    "by another process past the busy timeout also ends "

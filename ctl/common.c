@@ -54,6 +54,10 @@ ctl_store_error(int rc, const char *what)
 		    "after the busy timeout, SQLITE_BUSY_TIMEOUT_MS); nothing "
 		    "was changed, try again";
 		break;
+	case STORE_EUNAVAIL:
+		why = "the database server cannot be reached; nothing was "
+		    "changed, try again";
+		break;
 	case STORE_EFULL:
 		why = "no space left on the device; nothing was written";
 		break;

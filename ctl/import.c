@@ -333,7 +333,8 @@ read_fastapi(struct import *im)
 	char			 err[1024];
 	size_t			 n, i;
 
-	if (store_fastapi_read(im->path, &rows, &n, err, sizeof(err)) == -1) {
+	if (store_fastapi_read(&cfg, im->path, &rows, &n, err,
+	    sizeof(err)) == -1) {
 		fprintf(stderr, "authctl: import: %s\n", err);
 		return -1;
 	}

@@ -348,7 +348,7 @@ admin_bootstrap(void)
 		return 0;
 	if (bootstrap_check(&email) == -1)
 		goto done;
-	if (store_open(cfg.database_path, &st) == -1)
+	if (store_open(cfg.database_path, &cfg, &st) == -1)
 		goto done;
 	if ((rc = store_admin_exists(st)) < 0) {
 		log_warnx("admin bootstrap: cannot read the users");

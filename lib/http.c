@@ -18,6 +18,7 @@
 
 /* Error codes of the store, mirrored here to keep lib/ free of store/. */
 #define STORE_EBUSY	(-2)
+#define STORE_EUNAVAIL	(-9)
 
 static const char *const methods[M__MAX] = {
 	"GET",		/* M_GET */
@@ -172,6 +173,16 @@ resp_store_error(struct resp *o, int rc)
 		resp_header(o, "Retry-After", "1");
 		return resp_json(o, 503, j);
 	}
+	if (rc == STORE_EUNAVAIL) {
+		/* A database server down or restarting (PostgreSQL). */
+		json_object_object_add(j, "detail", json_object_new_string(
+		    "Database error: Service unavailable. Please try again "
+		    "later."));
+		json_object_object_add(j, "error_code",
+		    json_object_new_string("DB_UNAVAILABLE"));
+		resp_header(o, "Retry-After", "1");
+		return resp_json(o, 503, j);
+	}
 	json_object_object_add(j, "detail", json_object_new_string(
 	    "Database error: Internal operation failed."));
 	json_object_object_add(j, "error_code",
@@ -184,7 +195,7 @@ resp_store_unwritable(struct resp *o, int rc)
 {
 	struct json_object	*j;
 
-	if (rc == STORE_EBUSY)
+	if (rc == STORE_EBUSY || rc == STORE_EUNAVAIL)
 		return resp_store_error(o, rc);
 	j = json_object_new_object();
 	json_object_object_add(j, "detail", json_object_new_string(

@@ -119,12 +119,17 @@ int	 resp_detail(struct resp *, int status, const char *msg);
 int	 resp_message(struct resp *, int status, const char *msg);
 /* 401 "Could not validate credentials" with WWW-Authenticate: Bearer. */
 int	 resp_unauthorized(struct resp *, const char *msg);
-/* Maps a store error (STORE_EBUSY, STORE_EDB, ...) to the SPEC's 503/500. */
+/*
+ * Maps a store error to the SPEC's answer: STORE_EBUSY 503 DB_LOCKED,
+ * STORE_EUNAVAIL 503 DB_UNAVAILABLE (both with Retry-After: 1), any
+ * other 500 DB_ERROR.
+ */
 int	 resp_store_error(struct resp *, int rc);
 /*
  * When a throttled attempt cannot be recorded (a full disk, say): 503
- * DB_UNWRITABLE with Retry-After, or DB_LOCKED's 503 when busy.  The
- * limits fail closed: nothing is verified that could not be counted.
+ * DB_UNWRITABLE with Retry-After, or resp_store_error()'s 503 when busy
+ * or unavailable.  The limits fail closed: nothing is verified that could
+ * not be counted.
  */
 int	 resp_store_unwritable(struct resp *, int rc);
 /* 429 with Retry-After. */

@@ -267,7 +267,7 @@ worker_main(int lfd, enum wclass wc)
 		log_warn("listening socket");
 		return 1;
 	}
-	if (store_open(cfg.database_path, &c.db) == -1)
+	if (store_open(cfg.database_path, &cfg, &c.db) == -1)
 		return 1;
 	if (handlers_init() == -1) {
 		store_close(c.db);

@@ -1,7 +1,7 @@
 /*
  * Administration: listing, patching and the soft delete of users.
  *
- * The last-administrator rule is checked inside the same BEGIN IMMEDIATE
+ * The last-administrator rule is checked inside the same write
  * transaction as the write it guards, so two administrators demoting
  * each other at the same moment cannot both succeed.
  */
@@ -20,7 +20,6 @@
 enum {
 	Q_LIST,
 	Q_COUNT,
-	Q_GET,
 	Q_OTHER_ADMINS,
 	Q_PATCH,
 	Q_ANONYMISE,
@@ -29,42 +28,49 @@ enum {
 	Q__MAX
 };
 
-static const char *const sql[Q__MAX] = {
+static const struct sqlq sql[Q__MAX] = {
 	/*
 	 * Q_LIST: ?1 the substring or NULL (instr() needs no LIKE escaping);
 	 * rowid keeps the insertion order within one second.
 	 */
-	"SELECT " USER_COLS " FROM users WHERE ?1 IS NULL OR "
-	"instr(email, lower(?1)) > 0 OR instr(lower(username), lower(?1)) > 0 "
-	"ORDER BY created_at, rowid LIMIT ?2 OFFSET ?3",
+	{ "SELECT " USER_COLS " FROM users WHERE ?1 IS NULL OR "
+	  "instr(email, lower(?1)) > 0 OR instr(lower(username), lower(?1)) > 0 "
+	  "ORDER BY created_at, rowid LIMIT ?2 OFFSET ?3", NULL },
 	/* Q_COUNT */
-	"SELECT count(*) FROM users WHERE ?1 IS NULL OR "
-	"instr(email, lower(?1)) > 0 OR instr(lower(username), lower(?1)) > 0",
-	/* Q_GET */
-	"SELECT " USER_COLS " FROM users WHERE id = ?1",
+	{ "SELECT count(*) FROM users WHERE ?1 IS NULL OR "
+	  "instr(email, lower(?1)) > 0 OR instr(lower(username), lower(?1)) > 0",
+	  NULL },
 	/* Q_OTHER_ADMINS */
-	"SELECT count(*) FROM users WHERE account_role = 'ADMIN' AND "
-	"is_active = 1 AND deleted_at IS NULL AND id <> ?1",
-	/* Q_PATCH: each ?2k flag says whether ?2k+1 replaces the column */
-	"UPDATE users SET "
-	"account_role = CASE WHEN ?2 THEN ?3 ELSE account_role END, "
-	"account_subscription = CASE WHEN ?4 THEN ?5 "
-	"ELSE account_subscription END, "
-	"subscription_expires_at = CASE WHEN ?6 THEN ?7 "
-	"ELSE subscription_expires_at END, "
-	"is_active = CASE WHEN ?8 THEN ?9 ELSE is_active END, "
-	"updated_at = ?10 WHERE id = ?1",
+	{ "SELECT count(*) FROM users WHERE account_role = 'ADMIN' AND "
+	  "is_active = 1 AND deleted_at IS NULL AND id <> ?1", NULL },
+	/* Q_PATCH: each ?2k flag (0 or 1) says whether ?2k+1 replaces the column */
+	{ "UPDATE users SET "
+	  "account_role = CASE WHEN ?2 = 1 THEN ?3 ELSE account_role END, "
+	  "account_subscription = CASE WHEN ?4 = 1 THEN ?5 "
+	  "ELSE account_subscription END, "
+	  "subscription_expires_at = CASE WHEN ?6 = 1 THEN ?7 "
+	  "ELSE subscription_expires_at END, "
+	  "is_active = CASE WHEN ?8 = 1 THEN ?9 ELSE is_active END, "
+	  "updated_at = ?10 WHERE id = ?1", NULL },
 	/* Q_ANONYMISE */
-	"UPDATE users SET email = 'deleted_' || id || '@anonymized.local', "
-	"username = ?2, phone = NULL, password_hash = ?3, is_active = 0, "
-	"deleted_at = ?4, updated_at = ?4 WHERE id = ?1 AND deleted_at IS NULL",
+	{ "UPDATE users SET email = 'deleted_' || id || '@anonymized.local', "
+	  "username = ?2, phone = NULL, password_hash = ?3, is_active = 0, "
+	  "deleted_at = ?4, updated_at = ?4 WHERE id = ?1 AND "
+	  "deleted_at IS NULL", NULL },
 	/* Q_VOID_TOKENS: mail tokens of a deleted user are spent at once */
-	"UPDATE user_tokens SET used_at = ?2 WHERE user_id = ?1 AND "
-	"used_at IS NULL",
+	{ "UPDATE user_tokens SET used_at = ?2 WHERE user_id = ?1 AND "
+	  "used_at IS NULL", NULL },
 	/* Q_SET_VERIFIED: an operator vouches for the address (authctl) */
-	"UPDATE users SET email_verified = 1, updated_at = ?2 WHERE id = ?1 "
-	"AND deleted_at IS NULL",
+	{ "UPDATE users SET email_verified = 1, updated_at = ?2 WHERE id = ?1 "
+	  "AND deleted_at IS NULL", NULL },
 };
+
+/* The statement q of this file, with its first parameter bound. */
+static struct drv_stmt *
+stmt1(struct store *st, size_t q, const char *v)
+{
+	return stmt_get1(st, MOD_ADMIN, sql, Q__MAX, q, v);
+}
 
 /* Frees a list from store_users_list(); NULL-safe. */
 void
@@ -79,14 +85,6 @@ users_free(struct user **v, size_t n)
 	free(v);
 }
 
-static void
-bind_q(sqlite3_stmt *s, const char *q)
-{
-	if (q != NULL && *q == '\0')
-		q = NULL;
-	bind_text(s, 1, q);
-}
-
 /*
  * One page of users matching q (NULL or "" for all), in creation order,
  * deleted ones included, and the number of all matches in *total.
@@ -97,80 +95,63 @@ int
 store_users_list(struct store *st, const char *q, long limit, long offset,
     struct user ***items, size_t *n, long *total)
 {
-	sqlite3_stmt	 *s;
+	struct drv_stmt	 *s;
 	struct user	**v = NULL;
 	size_t		  nv = 0;
+	int64_t		  count = 0;
 	int		  rc;
 
 	*items = NULL;
 	*n = 0;
 	*total = 0;
-	if ((s = stmt_get(st, MOD_ADMIN, sql, Q__MAX, Q_COUNT)) == NULL)
+	if (q != NULL && *q == '\0')
+		q = NULL;
+	if ((s = stmt1(st, Q_COUNT, q)) == NULL)
 		return STORE_EDB;
-	bind_q(s, q);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*total = (long)sqlite3_column_int64(s, 0);
-	stmt_done(s);
-	if (rc != SQLITE_ROW)
-		return store_err(st, rc, "count users");
-	if ((s = stmt_get(st, MOD_ADMIN, sql, Q__MAX, Q_LIST)) == NULL)
+	if ((rc = stmt_int64(s, &count)) < 0)
+		return rc;
+	*total = (long)count;
+	if ((s = stmt1(st, Q_LIST, q)) == NULL)
 		return STORE_EDB;
-	bind_q(s, q);
-	sqlite3_bind_int64(s, 2, limit);
-	sqlite3_bind_int64(s, 3, offset);
+	drv_bind_int64(s, 2, limit);
+	drv_bind_int64(s, 3, offset);
 	v = xcalloc(limit > 0 ? (size_t)limit : 1, sizeof(*v));
-	while (nv < (size_t)limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
+	while (nv < (size_t)limit && (rc = drv_step(s)) == DRV_ROW)
 		v[nv++] = user_row(s);
-	stmt_done(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	drv_reset(s);
+	if (rc < 0) {
 		users_free(v, nv);
-		return store_err(st, rc, "list users");
+		return rc;
 	}
 	*items = v;
 	*n = nv;
 	return 1;
 }
 
-/* The user of id inside the open transaction: 1, 0 not found, <0. */
-static int
-get_tx(struct store *st, const char *id, struct user **out)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	*out = NULL;
-	if ((s = stmt_get(st, MOD_ADMIN, sql, Q__MAX, Q_GET)) == NULL)
-		return STORE_EDB;
-	bind_text(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = user_row(s);
-	stmt_done(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return store_err(st, rc, "get user");
-}
-
-/* Active ADMINs other than id: count or <0. */
+/* Whether an active ADMIN other than id exists: 1, 0, <0. */
 static int
 other_admins(struct store *st, const char *id)
 {
-	sqlite3_stmt	*s;
-	int		 rc, c = 0;
+	struct drv_stmt	*s;
+	int64_t		 c = 0;
+	int		 rc;
 
-	if ((s = stmt_get(st, MOD_ADMIN, sql, Q__MAX, Q_OTHER_ADMINS)) == NULL)
+	if ((s = stmt1(st, Q_OTHER_ADMINS, id)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		c = sqlite3_column_int(s, 0);
-	stmt_done(s);
-	if (rc != SQLITE_ROW)
-		return store_err(st, rc, "count admins");
-	return c;
+	if ((rc = stmt_int64(s, &c)) < 0)
+		return rc;
+	return c > 0;
+}
+
+/* The user of id unless deleted: 1 with *u, 0 unknown or deleted, <0. */
+static int
+live_user(struct store *st, const char *id, struct user **u)
+{
+	int	rc;
+
+	if ((rc = store_user_by_id(st, id, u)) == 1 && (*u)->deleted_at != 0)
+		rc = 0;
+	return rc;
 }
 
 /*
@@ -192,28 +173,27 @@ last_admin(struct store *st, const struct user *u)
 static int
 apply_patch(struct store *st, const char *id, const struct user_patch *p)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 
-	if ((s = stmt_get(st, MOD_ADMIN, sql, Q__MAX, Q_PATCH)) == NULL)
+	if ((s = stmt1(st, Q_PATCH, id)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, id);
-	sqlite3_bind_int(s, 2, p->set_role);
-	bind_text(s, 3, role_name(p->set_role ? p->role : ROLE_REGULAR));
-	sqlite3_bind_int(s, 4, p->set_pro);
-	bind_text(s, 5, p->pro ? "PRO" : "FREE");
-	sqlite3_bind_int(s, 6, p->set_sub_expires);
+	drv_bind_int64(s, 2, p->set_role != 0);
+	drv_bind_text(s, 3, role_name(p->set_role ? p->role : ROLE_REGULAR));
+	drv_bind_int64(s, 4, p->set_pro != 0);
+	drv_bind_text(s, 5, p->pro ? "PRO" : "FREE");
+	drv_bind_int64(s, 6, p->set_sub_expires != 0);
 	if (p->sub_expires != 0)
-		sqlite3_bind_int64(s, 7, p->sub_expires);
+		drv_bind_int64(s, 7, p->sub_expires);
 	else
-		sqlite3_bind_null(s, 7);
-	sqlite3_bind_int(s, 8, p->set_active);
-	sqlite3_bind_int(s, 9, p->active ? 1 : 0);
-	sqlite3_bind_int64(s, 10, now_s());
-	return stmt_run(st, s, "patch user");
+		drv_bind_null(s, 7);
+	drv_bind_int64(s, 8, p->set_active != 0);
+	drv_bind_int64(s, 9, p->active ? 1 : 0);
+	drv_bind_int64(s, 10, now_s());
+	return stmt_run(s);
 }
 
 /*
- * Applies an administrator's patch to a live user in one BEGIN IMMEDIATE
+ * Applies an administrator's patch to a live user in one write
  * transaction.  Demoting or deactivating the last active ADMIN is
  * refused with STORE_ELASTADMIN; deactivation revokes every session and
  * moves the token generation on, and so does a demotion (access tokens
@@ -231,13 +211,9 @@ store_user_patch(struct store *st, const char *id,
 	*out = NULL;
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
-	if ((rc = get_tx(st, id, &u)) <= 0)
+	/* A deleted account is gone for good: nothing to patch. */
+	if ((rc = live_user(st, id, &u)) <= 0)
 		goto done;
-	if (u->deleted_at != 0) {
-		/* A deleted account is gone for good: nothing to patch. */
-		rc = 0;
-		goto done;
-	}
 	demote = p->set_role && p->role != ROLE_ADMIN;
 	deactivate = p->set_active && !p->active;
 	if ((demote || deactivate) && (rc = last_admin(st, u)) < 0)
@@ -258,16 +234,7 @@ store_user_patch(struct store *st, const char *id,
 	if (p->set_role && p->role < u->role && !(deactivate &&
 	    u->is_active) && (rc = user_bump_gen_tx(st, id)) < 0)
 		goto done;
-	user_free(u);
-	if ((rc = get_tx(st, id, &u)) <= 0) {
-		rc = rc == 0 ? STORE_EDB : rc;
-		goto done;
-	}
-	if ((rc = tx_commit(st)) < 0)
-		goto done;
-	*out = u;
-	u = NULL;
-	rc = 1;
+	rc = user_commit_tx(st, id, out);
 done:
 	/* A no-op after a commit; ends the transaction on every failure. */
 	tx_rollback(st);
@@ -283,7 +250,7 @@ done:
 static int
 anonymise(struct store *st, const char *id, int64_t now)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 	unsigned char	 raw[4];
 	char		 hex[9], name[32];
 	int		 i, rc;
@@ -292,19 +259,14 @@ anonymise(struct store *st, const char *id, int64_t now)
 		rand_bytes(raw, sizeof(raw));
 		hex_encode(raw, sizeof(raw), hex);
 		snprintf(name, sizeof(name), "DeletedUser_%s", hex);
-		if ((s = stmt_get(st, MOD_ADMIN, sql, Q__MAX, Q_ANONYMISE)) ==
-		    NULL)
+		if ((s = stmt1(st, Q_ANONYMISE, id)) == NULL)
 			return STORE_EDB;
-		bind_text(s, 1, id);
-		bind_text(s, 2, name);
-		bind_text(s, 3, PWHASH_UNUSABLE);
-		sqlite3_bind_int64(s, 4, now);
-		rc = sqlite3_step(s);
-		stmt_done(s);
-		if (rc == SQLITE_DONE)
-			return sqlite3_changes(st->db) > 0;
-		if ((rc & 0xff) != SQLITE_CONSTRAINT)
-			return store_err(st, rc, "anonymise user");
+		drv_bind_text(s, 2, name);
+		drv_bind_text(s, 3, PWHASH_UNUSABLE);
+		drv_bind_int64(s, 4, now);
+		/* A clash of the drawn name: draw again. */
+		if ((rc = stmt_run(s)) != STORE_ECONFLICT)
+			return rc;
 	}
 	log_warnx("anonymise user %s: no free name after %d tries", id,
 	    ANON_TRIES);
@@ -312,7 +274,7 @@ anonymise(struct store *st, const char *id, int64_t now)
 }
 
 /*
- * The soft delete of SPEC §4 in one BEGIN IMMEDIATE transaction: email
+ * The soft delete of SPEC §4 in one write transaction: email
  * deleted_<id>@anonymized.local, username DeletedUser_<8 hex>, phone
  * cleared, an unusable password hash, inactive, deleted_at set, every
  * session revoked, the token generation moved on and pending mail tokens
@@ -322,30 +284,25 @@ anonymise(struct store *st, const char *id, int64_t now)
 int
 store_user_delete(struct store *st, const char *id)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 	struct user	*u = NULL;
 	int64_t		 now = now_s();
 	int		 rc;
 
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
-	if ((rc = get_tx(st, id, &u)) <= 0)
+	if ((rc = live_user(st, id, &u)) <= 0)
 		goto done;
-	if (u->deleted_at != 0) {
-		rc = 0;
-		goto done;
-	}
 	if ((rc = last_admin(st, u)) < 0 ||
 	    (rc = anonymise(st, id, now)) <= 0 ||
 	    (rc = user_revoke_all_tx(st, id)) < 0)
 		goto done;
-	if ((s = stmt_get(st, MOD_ADMIN, sql, Q__MAX, Q_VOID_TOKENS)) == NULL) {
+	if ((s = stmt1(st, Q_VOID_TOKENS, id)) == NULL) {
 		rc = STORE_EDB;
 		goto done;
 	}
-	bind_text(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	if ((rc = stmt_run(st, s, "void mail tokens")) < 0 ||
+	drv_bind_int64(s, 2, now);
+	if ((rc = stmt_run(s)) < 0 ||
 	    (rc = tx_commit(st)) < 0)
 		goto done;
 	rc = 1;
@@ -364,14 +321,10 @@ done:
 int
 store_user_verify(struct store *st, const char *id)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	struct drv_stmt	*s;
 
-	if ((s = stmt_get(st, MOD_ADMIN, sql, Q__MAX, Q_SET_VERIFIED)) == NULL)
+	if ((s = stmt1(st, Q_SET_VERIFIED, id)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, id);
-	sqlite3_bind_int64(s, 2, now_s());
-	if ((rc = stmt_run(st, s, "verify email")) < 0)
-		return rc;
-	return sqlite3_changes(st->db) > 0;
+	drv_bind_int64(s, 2, now_s());
+	return stmt_run(s);
 }

@@ -7,6 +7,8 @@
  * The copy goes into a private temporary file beside the destination
  * and is renamed into place only once complete and synced, so a full
  * disk or a crash never leaves a partial file under the asked-for name.
+ * SQLite-specific by nature: with drv_sqlite.c and fastapi.c, the only
+ * files of store/ that call sqlite3_*, through the driver's handle.
  */
 #include <sys/stat.h>
 
@@ -20,6 +22,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "drv_sqlite.h"
 #include "store_int.h"
 
 /* Maps an SQLite result of the copy to the store's codes (logged). */
@@ -49,13 +52,19 @@ copy_into(struct store *st, const char *tmp)
 	sqlite3_backup	*b;
 	int		 rc;
 
+	if (drv_kind(st->drv) != DRV_SQLITE) {
+		log_warnx("backup: the online backup is SQLite's; back up a "
+		    "PostgreSQL database with its own tools (pg_dump)");
+		return STORE_EDB;
+	}
 	rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK) {
 		rc = backup_err(dst, rc);
 		goto done;
 	}
 	sqlite3_extended_result_codes(dst, 1);
-	if ((b = sqlite3_backup_init(dst, "main", st->db, "main")) == NULL) {
+	if ((b = sqlite3_backup_init(dst, "main",
+	    drv_sqlite_handle(st->drv), "main")) == NULL) {
 		rc = backup_err(dst, sqlite3_errcode(dst));
 		goto done;
 	}

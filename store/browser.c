@@ -13,102 +13,73 @@
 #include "store_int.h"
 
 enum {
-	Q_START,
 	Q_FIND,
 	Q_TOUCH,
 	Q_END,
 	Q__MAX
 };
 
-static const char *const sql[Q__MAX] = {
-	/* Q_START */
-	"INSERT INTO sessions (id, user_id, created_at, last_used_at, "
-	"expires_at, user_agent, ip, kind, cookie_hash) VALUES (?1, ?2, ?3, "
-	"?3, ?4, ?5, ?6, 'browser', ?7)",
+static const struct sqlq sql[Q__MAX] = {
 	/*
 	 * Q_FIND: the session's columns are renamed in a subquery so that
 	 * USER_COLS stays unambiguous; SQLite flattens it into one lookup
 	 * of the sessions_cookie index and one of the users primary key.
 	 */
-	"SELECT " USER_COLS ", sid, screated, sused, sexpires FROM users "
-	"JOIN (SELECT id AS sid, user_id AS suid, created_at AS screated, "
-	"last_used_at AS sused, expires_at AS sexpires FROM sessions WHERE "
-	"cookie_hash = ?1 AND kind = 'browser' AND revoked_at IS NULL AND "
-	"expires_at > ?2) ON users.id = suid",
+	{ "SELECT " USER_COLS ", sid, screated, sused, sexpires FROM users "
+	  "JOIN (SELECT id AS sid, user_id AS suid, created_at AS screated, "
+	  "last_used_at AS sused, expires_at AS sexpires FROM sessions WHERE "
+	  "cookie_hash = ?1 AND kind = 'browser' AND revoked_at IS NULL AND "
+	  "expires_at > ?2) AS bs ON users.id = bs.suid", NULL },
 	/* Q_TOUCH */
-	"UPDATE sessions SET last_used_at = ?2, expires_at = ?3 WHERE id = ?1 "
-	"AND revoked_at IS NULL",
+	{ "UPDATE sessions SET last_used_at = ?2, expires_at = ?3 WHERE "
+	  "id = ?1 AND revoked_at IS NULL", NULL },
 	/* Q_END */
-	"UPDATE sessions SET revoked_at = ?2 WHERE cookie_hash = ?1 AND "
-	"revoked_at IS NULL",
+	{ "UPDATE sessions SET revoked_at = ?2 WHERE cookie_hash = ?1 AND "
+	  "revoked_at IS NULL", NULL },
 };
-
-#define USER_NCOLS	14
 
 int
 store_browser_start(struct store *st, const char *uid, const char *ua,
     const char *ip, const unsigned char hash[32], int64_t idle, int64_t max,
     char *sid)
 {
-	sqlite3_stmt	*s;
-	int64_t		 now = now_s();
-	int		 rc;
+	int64_t	now = now_s();
+	int	rc;
 
-	uuid_v4(sid);
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
 	/* Browser sessions count towards MAX_SESSIONS_PER_USER too. */
-	if ((rc = session_make_room_tx(st, uid, now)) < 0) {
-		tx_rollback(st);
-		return rc;
-	}
-	if ((s = stmt_get(st, MOD_BROWSER, sql, Q__MAX, Q_START)) == NULL) {
-		tx_rollback(st);
-		return STORE_EDB;
-	}
-	bind_text(s, 1, sid);
-	bind_text(s, 2, uid);
-	sqlite3_bind_int64(s, 3, now);
-	sqlite3_bind_int64(s, 4, now + (idle < max ? idle : max));
-	bind_text(s, 5, ua);
-	bind_text(s, 6, ip);
-	sqlite3_bind_blob(s, 7, hash, 32, SQLITE_TRANSIENT);
-	if ((rc = stmt_run(st, s, "insert browser session")) < 0) {
-		tx_rollback(st);
-		return rc;
-	}
-	if ((rc = tx_commit(st)) < 0)
-		return rc;
-	return 1;
+	if ((rc = session_insert_tx(st, uid, ua, ip, now, now + (idle < max ?
+	    idle : max), "browser", hash, sid)) < 0 ||
+	    (rc = tx_commit(st)) < 0)
+		goto done;
+	rc = 1;
+done:
+	tx_rollback(st);
+	return rc;
 }
 
 int
 store_browser_find(struct store *st, const unsigned char hash[32],
     int64_t now, struct bsession *b, struct user **u)
 {
-	sqlite3_stmt	*s;
-	const char	*v;
+	struct drv_stmt	*s;
 	int		 rc;
 
 	*u = NULL;
 	if ((s = stmt_get(st, MOD_BROWSER, sql, Q__MAX, Q_FIND)) == NULL)
 		return STORE_EDB;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, now);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	drv_bind_blob(s, 1, hash, 32);
+	drv_bind_int64(s, 2, now);
+	if ((rc = drv_step(s)) == DRV_ROW) {
 		*u = user_row(s);
-		v = (const char *)sqlite3_column_text(s, USER_NCOLS);
-		snprintf(b->id, sizeof(b->id), "%s", v ? v : "");
-		b->created_at = sqlite3_column_int64(s, USER_NCOLS + 1);
-		b->last_used_at = sqlite3_column_int64(s, USER_NCOLS + 2);
-		b->expires_at = sqlite3_column_int64(s, USER_NCOLS + 3);
+		col_copy(s, USER_NCOLS, b->id, sizeof(b->id));
+		b->created_at = drv_col_int64(s, USER_NCOLS + 1);
+		b->last_used_at = drv_col_int64(s, USER_NCOLS + 2);
+		b->expires_at = drv_col_int64(s, USER_NCOLS + 3);
 		rc = 1;
-	} else if (rc == SQLITE_DONE)
-		rc = 0;
-	else
-		rc = store_err(st, rc, "find browser session");
-	stmt_done(s);
+	}
+	drv_reset(s);
 	return rc;
 }
 
@@ -116,30 +87,24 @@ int
 store_browser_touch(struct store *st, const char *sid, int64_t now,
     int64_t expires)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	struct drv_stmt	*s;
 
 	if ((s = stmt_get(st, MOD_BROWSER, sql, Q__MAX, Q_TOUCH)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, sid);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int64(s, 3, expires);
-	if ((rc = stmt_run(st, s, "touch browser session")) < 0)
-		return rc;
-	return sqlite3_changes(st->db) > 0;
+	drv_bind_text(s, 1, sid);
+	drv_bind_int64(s, 2, now);
+	drv_bind_int64(s, 3, expires);
+	return stmt_run(s);
 }
 
 int
 store_browser_end(struct store *st, const unsigned char hash[32])
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	struct drv_stmt	*s;
 
 	if ((s = stmt_get(st, MOD_BROWSER, sql, Q__MAX, Q_END)) == NULL)
 		return STORE_EDB;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, now_s());
-	if ((rc = stmt_run(st, s, "end browser session")) < 0)
-		return rc;
-	return sqlite3_changes(st->db) > 0;
+	drv_bind_blob(s, 1, hash, 32);
+	drv_bind_int64(s, 2, now_s());
+	return stmt_run(s);
 }

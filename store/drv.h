@@ -73,7 +73,8 @@ int		 drv_step(struct drv_stmt *);
 void		 drv_reset(struct drv_stmt *);
 
 /* Columns of the current row, 0-based.  Texts and blobs stay valid until
- * the next drv_step() or drv_reset(); a NULL text is NULL. */
+ * the next drv_step() or drv_reset(); a NULL text is NULL, a NULL integer
+ * reads 0. */
 int		 drv_col_null(struct drv_stmt *, int);
 int64_t		 drv_col_int64(struct drv_stmt *, int);
 const char	*drv_col_text(struct drv_stmt *, int);

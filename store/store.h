@@ -3,11 +3,12 @@
  *
  * Conventions: lookups return <0 on error (STORE_E*), 0 not found, >0
  * found, and allocate into an out-pointer freed by a NULL-safe _free();
- * on failure they leave nothing allocated.  Writes run in BEGIN IMMEDIATE
- * transactions.  Uniqueness violations come back as their own result
+ * on failure they leave nothing allocated.  Writes of more than one
+ * statement run in one transaction that takes the write lock at its
+ * start (drv.h).  Uniqueness violations come back as their own result
  * (STORE_EEMAIL, ...) so handlers can answer 409.  Statements are
- * prepared once per connection (on first use, SQLITE_PREPARE_PERSISTENT)
- * and reset after every use.  A struct store is one connection and is
+ * prepared once per connection (on first use) and reset after every use.
+ * A struct store is one connection (through the driver of drv.h) and is
  * never shared across fork().
  */
 #ifndef AUTHD_STORE_H
@@ -16,18 +17,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config;
 struct json_object;
 struct store;
 
 #define STORE_EDB		(-1)	/* any other database failure */
-#define STORE_EBUSY		(-2)	/* busy past the busy timeout */
+#define STORE_EBUSY		(-2)	/* busy past the busy timeout: 503 DB_LOCKED */
 #define STORE_EEMAIL		(-3)	/* email already held */
 #define STORE_EUSERNAME		(-4)	/* username already held */
 #define STORE_EPHONE		(-5)	/* phone already held */
 #define STORE_ELASTADMIN	(-6)	/* would remove the last active ADMIN */
 #define STORE_EFULL		(-7)	/* the disk is full (a backup) */
 #define STORE_ECONFLICT		(-8)	/* a constraint refused a write (store/ only) */
-#define STORE_EUNAVAIL		(-9)	/* the database server cannot be reached */
+#define STORE_EUNAVAIL		(-9)	/* the server cannot be reached: 503 DB_UNAVAILABLE */
 
 enum role {
 	ROLE_NONE = 0,		/* no authentication needed */
@@ -64,13 +66,21 @@ void	 user_free(struct user *);
 
 /*
  * Creates or upgrades the database at path to the newest schema (forward
- * only, tracked by PRAGMA user_version, in one BEGIN IMMEDIATE so two
- * processes starting at once agree).  Creates the file 0600.  Returns 0 or
- * -1 (logged).  Run by the master before forking.
+ * only, tracked by PRAGMA user_version, in one write transaction so two
+ * processes starting at once agree), with the settings of the
+ * configuration (busy timeout, synchronous).  Creates the file 0600.
+ * Returns 0 or -1 (logged).  Run by the master before forking.
  */
-int	 store_migrate(const char *path);
-/* Opens a connection with the pragmas of ARCHITECTURE.md.  Returns 0 or -1 (logged). */
-int	 store_open(const char *path, struct store **);
+int	 store_migrate(const char *path, const struct config *);
+/*
+ * Opens a connection to the database at path with the pragmas of
+ * ARCHITECTURE.md and the settings of the configuration, which the
+ * store reads from then on (it must outlive the store, or be replaced
+ * by store_use_config() first).  Returns 0 or -1 (logged).
+ */
+int	 store_open(const char *path, const struct config *, struct store **);
+/* The configuration the store reads from now on (a reload). */
+void	 store_use_config(struct store *, const struct config *);
 void	 store_close(struct store *);
 /*
  * 1 when the database answers a trivial query and a write commits (a
@@ -345,13 +355,14 @@ struct fastapi_row {
 
 /*
  * Reads every row of the users table of the FastAPI service's SQLite
- * database at path, opened read-only.  Returns 0 with *rows (*n of
- * them, freed by fastapi_rows_free()), or -1 with a message naming the
- * problem in err (cannot open, not SQLite, no users table or a missing
- * column, a read error).
+ * database at path, opened read-only (waiting for a writer as long as
+ * the configuration's busy timeout), whatever our own backend is.
+ * Returns 0 with *rows (*n of them, freed by fastapi_rows_free()), or -1
+ * with a message naming the problem in err (cannot open, not SQLite, no
+ * users table or a missing column, a read error).
  */
-int	 store_fastapi_read(const char *path, struct fastapi_row **rows,
-	    size_t *n, char *err, size_t errlen);
+int	 store_fastapi_read(const struct config *, const char *path,
+	    struct fastapi_row **rows, size_t *n, char *err, size_t errlen);
 void	 fastapi_rows_free(struct fastapi_row *, size_t n);
 
 /* A user as an import writes it: its id, hash and times kept. */
@@ -370,7 +381,7 @@ struct import_user {
 };
 
 /*
- * An import is one BEGIN IMMEDIATE transaction: begin (1 or <0), one
+ * An import is one write transaction: begin (1 or <0), one
  * store_import_user() per row, then end, committing (commit 1) or
  * rolling back (0, --dry-run or an error), which frees the import
  * (0 or <0).  store_import_user(): 1 created, 0 the id exists already

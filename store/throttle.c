@@ -1,10 +1,10 @@
 /*
  * Throttling counters and lockouts, shared by every worker through the
  * database (SPEC §6).  One row per counted event; a count is a range
- * scan of the (bucket, key, at) index.  Every write is one statement, so
- * it needs no explicit transaction; every 256th write of a connection
- * also deletes the rows no window can see any more, so the tables stay
- * small whatever the traffic.
+ * scan of the (bucket, key, at) index.  A write that reads first (take,
+ * failed) runs in one transaction, every other is one statement; every
+ * 256th write of a connection also deletes the rows no window can see
+ * any more, so the tables stay small whatever the traffic.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,40 +33,47 @@ enum {
 	Q__MAX
 };
 
-static const char *const sql[Q__MAX] = {
-	/* Q_ADD */
-	"INSERT INTO throttle_events (bucket, key, at) VALUES (?1, ?2, ?3)",
+static const struct sqlq sql[Q__MAX] = {
+	/* Q_ADD: the event's rowid, for store_throttle_forget() */
+	{ "INSERT INTO throttle_events (bucket, key, at) VALUES (?1, ?2, ?3) "
+	  "RETURNING rowid", NULL },
 	/* Q_COUNT */
-	"SELECT count(*), min(at) FROM throttle_events "
-	"WHERE bucket = ?1 AND key = ?2 AND at >= ?3",
+	{ "SELECT count(*), min(at) FROM throttle_events "
+	  "WHERE bucket = ?1 AND key = ?2 AND at >= ?3", NULL },
 	/* Q_CLEAR */
-	"DELETE FROM throttle_events WHERE bucket = ?1 AND key = ?2",
+	{ "DELETE FROM throttle_events WHERE bucket = ?1 AND key = ?2", NULL },
 	/* Q_PRUNE_EVENTS */
-	"DELETE FROM throttle_events WHERE at < ?1",
+	{ "DELETE FROM throttle_events WHERE at < ?1", NULL },
 	/* Q_PRUNE_LOCKOUTS */
-	"DELETE FROM lockouts WHERE until <= ?1",
-	/* Q_LOCK_SET */
-	"INSERT INTO lockouts (key, until) VALUES (?1, ?2) "
-	"ON CONFLICT (key) DO UPDATE SET until = excluded.until",
+	{ "DELETE FROM lockouts WHERE until <= ?1", NULL },
+	/* Q_LOCK_SET (the same upsert on PostgreSQL) */
+	{ "INSERT INTO lockouts (key, until) VALUES (?1, ?2) "
+	  "ON CONFLICT (key) DO UPDATE SET until = excluded.until", NULL },
 	/* Q_LOCK_GET */
-	"SELECT until FROM lockouts WHERE key = ?1 AND until > ?2",
+	{ "SELECT until FROM lockouts WHERE key = ?1 AND until > ?2", NULL },
 	/* Q_LOCK_CLEAR */
-	"DELETE FROM lockouts WHERE key = ?1",
+	{ "DELETE FROM lockouts WHERE key = ?1", NULL },
 	/* Q_FORGET: one event, by the rowid its insert gave */
-	"DELETE FROM throttle_events WHERE rowid = ?1",
+	{ "DELETE FROM throttle_events WHERE rowid = ?1", NULL },
 };
 
-/* Runs one bound write statement to its end; 0 or <0. */
-static int
-run(struct store *st, sqlite3_stmt *s, size_t q)
+/* The statement q of this file, with its first parameter bound. */
+static struct drv_stmt *
+stmt1(struct store *st, size_t q, const char *v)
 {
-	int	rc;
+	return stmt_get1(st, MOD_THROTTLE, sql, Q__MAX, q, v);
+}
 
-	rc = sqlite3_step(s);
-	stmt_done(s);
-	if (rc != SQLITE_DONE)
-		return store_err(st, rc, sql[q]);
-	return 0;
+/* Runs a statement of one time parameter, ignoring a failure (logged). */
+static void
+run_at(struct store *st, size_t q, int64_t t)
+{
+	struct drv_stmt	*s;
+
+	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, q)) != NULL) {
+		drv_bind_int64(s, 1, t);
+		(void)stmt_run(s);
+	}
 }
 
 /*
@@ -77,21 +84,12 @@ run(struct store *st, sqlite3_stmt *s, size_t q)
 static void
 prune(struct store *st)
 {
-	sqlite3_stmt	*s;
-	int64_t		 now = now_s(), longest = HOUR;
+	int64_t	now = now_s(), longest = HOUR;
 
-	if (cfg.login_failure_window > longest)
-		longest = cfg.login_failure_window;
-	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX,
-	    Q_PRUNE_EVENTS)) != NULL) {
-		sqlite3_bind_int64(s, 1, now - longest);
-		(void)run(st, s, Q_PRUNE_EVENTS);
-	}
-	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX,
-	    Q_PRUNE_LOCKOUTS)) != NULL) {
-		sqlite3_bind_int64(s, 1, now);
-		(void)run(st, s, Q_PRUNE_LOCKOUTS);
-	}
+	if (st->cfg->login_failure_window > longest)
+		longest = st->cfg->login_failure_window;
+	run_at(st, Q_PRUNE_EVENTS, now - longest);
+	run_at(st, Q_PRUNE_LOCKOUTS, now);
 }
 
 /* Counts a write of this connection and prunes every PRUNE_EVERY-th. */
@@ -107,19 +105,31 @@ static int
 add(struct store *st, const char *bucket, const char *key, int64_t at,
     int64_t *row)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
+	int64_t		 r = 0;
 	int		 rc;
 
-	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_ADD)) == NULL)
+	if ((s = stmt1(st, Q_ADD, bucket)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, bucket);
-	bind_text(s, 2, key);
-	sqlite3_bind_int64(s, 3, at);
-	if ((rc = run(st, s, Q_ADD)) < 0)
+	drv_bind_text(s, 2, key);
+	drv_bind_int64(s, 3, at);
+	if ((rc = stmt_int64(s, &r)) < 0)
 		return rc;
 	if (row != NULL)
-		*row = sqlite3_last_insert_rowid(st->db);
+		*row = r;
 	return 0;
+}
+
+/* Forgets the events of bucket/key: 1 rows went, 0 none, <0. */
+static int
+clear(struct store *st, const char *bucket, const char *key)
+{
+	struct drv_stmt	*s;
+
+	if ((s = stmt1(st, Q_CLEAR, bucket)) == NULL)
+		return STORE_EDB;
+	drv_bind_text(s, 2, key);
+	return stmt_run(s);
 }
 
 /*
@@ -140,7 +150,7 @@ store_throttle_add(struct store *st, const char *bucket, const char *key)
 /*
  * Checks the lockout of lock_key (when not NULL) and each limit with a
  * positive max, and records one event for each of those limits when
- * none is reached, all in one BEGIN IMMEDIATE transaction: two workers
+ * none is reached, all in one write transaction: two workers
  * cannot both take the last free place.  Returns 1 (recorded; each
  * limit's rowid set), 0 refused with the seconds until a place frees in
  * *retry (nothing recorded), <0 on a database failure (nothing
@@ -165,7 +175,7 @@ store_throttle_take(struct store *st, const char *lock_key,
 			*retry = until - now;
 			rc = 0;
 		}
-		goto fail;
+		goto done;
 	}
 	for (i = 0; i < n; i++) {
 		if (l[i].max <= 0)
@@ -174,7 +184,7 @@ store_throttle_take(struct store *st, const char *lock_key,
 		    now - l[i].window + 1, &oldest);
 		if (c < 0) {
 			rc = c;
-			goto fail;
+			goto done;
 		}
 		if (c >= l[i].max && oldest + l[i].window - now > wait)
 			wait = oldest + l[i].window - now;
@@ -184,18 +194,21 @@ store_throttle_take(struct store *st, const char *lock_key,
 	if (wait > 0) {
 		*retry = wait;
 		rc = 0;
-		goto fail;
+		goto done;
 	}
 	for (i = 0; i < n; i++)
 		if (l[i].max > 0 &&
 		    (rc = add(st, l[i].bucket, l[i].key, now, &l[i].row)) < 0)
-			goto fail;
+			goto done;
 	if ((rc = tx_commit(st)) < 0)
-		return rc;
+		goto done;
 	wrote(st);
-	return 1;
-fail:
+	rc = 1;
+done:
 	tx_rollback(st);
+	if (rc != 1)
+		for (i = 0; i < n; i++)
+			l[i].row = 0;
 	return rc;
 }
 
@@ -210,34 +223,22 @@ int
 store_throttle_failed(struct store *st, const char *bucket, const char *key,
     long max, int64_t window, int64_t lockout)
 {
-	sqlite3_stmt	*s;
-	int64_t		 now = now_s();
-	int		 rc, n;
+	int64_t	now = now_s();
+	int	rc, n;
 
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
-	if ((n = store_throttle_count(st, bucket, key, now - window + 1,
-	    NULL)) < 0) {
-		rc = n;
-		goto fail;
-	}
-	if (n >= max) {
-		if ((rc = store_lockout_set(st, key, now + lockout)) < 0)
-			goto fail;
-		if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_CLEAR)) ==
-		    NULL) {
-			rc = STORE_EDB;
-			goto fail;
-		}
-		bind_text(s, 1, bucket);
-		bind_text(s, 2, key);
-		if ((rc = run(st, s, Q_CLEAR)) < 0)
-			goto fail;
-	}
+	if ((rc = n = store_throttle_count(st, bucket, key, now - window + 1,
+	    NULL)) < 0)
+		goto done;
+	if (n >= max &&
+	    ((rc = store_lockout_set(st, key, now + lockout)) < 0 ||
+	    (rc = clear(st, bucket, key)) < 0))
+		goto done;
 	if ((rc = tx_commit(st)) < 0)
-		return rc;
-	return n;
-fail:
+		goto done;
+	rc = n;
+done:
 	tx_rollback(st);
 	return rc;
 }
@@ -249,15 +250,12 @@ fail:
 int
 store_throttle_forget(struct store *st, int64_t row)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	struct drv_stmt	*s;
 
 	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_FORGET)) == NULL)
 		return STORE_EDB;
-	sqlite3_bind_int64(s, 1, row);
-	if ((rc = run(st, s, Q_FORGET)) < 0)
-		return rc;
-	return sqlite3_changes(st->db) > 0;
+	drv_bind_int64(s, 1, row);
+	return stmt_run(s);
 }
 
 /*
@@ -269,23 +267,21 @@ int
 store_throttle_count(struct store *st, const char *bucket, const char *key,
     int64_t since, int64_t *oldest)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 	int64_t		 n = 0, o = 0;
 	int		 rc;
 
-	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_COUNT)) == NULL)
+	if ((s = stmt1(st, Q_COUNT, bucket)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, bucket);
-	bind_text(s, 2, key);
-	sqlite3_bind_int64(s, 3, since);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		n = sqlite3_column_int64(s, 0);
-		o = sqlite3_column_int64(s, 1);
+	drv_bind_text(s, 2, key);
+	drv_bind_int64(s, 3, since);
+	if ((rc = drv_step(s)) == DRV_ROW) {
+		n = drv_col_int64(s, 0);
+		o = drv_col_int64(s, 1);
 	}
-	stmt_done(s);
-	if (rc != SQLITE_ROW)
-		return store_err(st, rc, sql[Q_COUNT]);
+	drv_reset(s);
+	if (rc != DRV_ROW)
+		return rc < 0 ? rc : STORE_EDB;
 	if (oldest != NULL)
 		*oldest = o;
 	return n > 1000000000 ? 1000000000 : (int)n;
@@ -298,17 +294,12 @@ store_throttle_count(struct store *st, const char *bucket, const char *key,
 int
 store_throttle_clear(struct store *st, const char *bucket, const char *key)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	int	rc;
 
-	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_CLEAR)) == NULL)
-		return STORE_EDB;
-	bind_text(s, 1, bucket);
-	bind_text(s, 2, key);
-	if ((rc = run(st, s, Q_CLEAR)) < 0)
+	if ((rc = clear(st, bucket, key)) < 0)
 		return rc;
 	wrote(st);
-	return sqlite3_changes(st->db) > 0;
+	return rc;
 }
 
 /*
@@ -318,14 +309,13 @@ store_throttle_clear(struct store *st, const char *bucket, const char *key)
 int
 store_lockout_set(struct store *st, const char *key, int64_t until)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 	int		 rc;
 
-	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_LOCK_SET)) == NULL)
+	if ((s = stmt1(st, Q_LOCK_SET, key)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, key);
-	sqlite3_bind_int64(s, 2, until);
-	if ((rc = run(st, s, Q_LOCK_SET)) < 0)
+	drv_bind_int64(s, 2, until);
+	if ((rc = stmt_run(s)) < 0)
 		return rc;
 	wrote(st);
 	return 1;
@@ -339,37 +329,25 @@ store_lockout_set(struct store *st, const char *key, int64_t until)
 int
 store_lockout_get(struct store *st, const char *key, int64_t *until)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	struct drv_stmt	*s;
 
-	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX, Q_LOCK_GET)) == NULL)
+	if ((s = stmt1(st, Q_LOCK_GET, key)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, key);
-	sqlite3_bind_int64(s, 2, now_s());
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && until != NULL)
-		*until = sqlite3_column_int64(s, 0);
-	stmt_done(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return store_err(st, rc, sql[Q_LOCK_GET]);
+	drv_bind_int64(s, 2, now_s());
+	return stmt_int64(s, until);
 }
 
 /* Ends the lockout of key, if any.  Returns 1, 0 none, <0 failure. */
 int
 store_lockout_clear(struct store *st, const char *key)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 	int		 rc;
 
-	if ((s = stmt_get(st, MOD_THROTTLE, sql, Q__MAX,
-	    Q_LOCK_CLEAR)) == NULL)
+	if ((s = stmt1(st, Q_LOCK_CLEAR, key)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, key);
-	if ((rc = run(st, s, Q_LOCK_CLEAR)) < 0)
+	if ((rc = stmt_run(s)) < 0)
 		return rc;
 	wrote(st);
-	return sqlite3_changes(st->db) > 0;
+	return rc;
 }

@@ -25,41 +25,59 @@ enum {
 	Q_SET_PASSWORD,
 	Q_VERIFY,
 	Q_COUNT,
-	Q_DECOY_INSERT,
-	Q_DECOY_DELETE,
 	Q__MAX
 };
 
-static const char *const sql[Q__MAX] = {
+static const struct sqlq sql[Q__MAX] = {
 	/* Q_INSERT */
-	"INSERT INTO user_tokens (hash, user_id, kind, created_at, expires_at) "
-	"VALUES (?1, ?2, ?3, ?4, ?5)",
+	{ "INSERT INTO user_tokens (hash, user_id, kind, created_at, "
+	  "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)", NULL },
 	/* Q_PRUNE_USER: spent or expired, and older than every count window */
-	"DELETE FROM user_tokens WHERE user_id = ?1 AND created_at < ?2 AND "
-	"(used_at IS NOT NULL OR expires_at <= ?3)",
+	{ "DELETE FROM user_tokens WHERE user_id = ?1 AND created_at < ?2 AND "
+	  "(used_at IS NOT NULL OR expires_at <= ?3)", NULL },
 	/* Q_FIND: a live token of a kind, and its active user */
-	"SELECT t.user_id FROM user_tokens t JOIN users u ON u.id = t.user_id "
-	"WHERE t.hash = ?1 AND t.kind = ?2 AND t.used_at IS NULL AND "
-	"t.expires_at > ?3 AND u.is_active = 1 AND u.deleted_at IS NULL",
+	{ "SELECT t.user_id FROM user_tokens t JOIN users u ON u.id = "
+	  "t.user_id WHERE t.hash = ?1 AND t.kind = ?2 AND t.used_at IS NULL "
+	  "AND t.expires_at > ?3 AND u.is_active = 1 AND u.deleted_at IS NULL",
+	  NULL },
 	/* Q_USE_ALL: the token presented and every other live one of its kind */
-	"UPDATE user_tokens SET used_at = ?3 WHERE user_id = ?1 AND kind = ?2 "
-	"AND used_at IS NULL",
+	{ "UPDATE user_tokens SET used_at = ?3 WHERE user_id = ?1 AND "
+	  "kind = ?2 AND used_at IS NULL", NULL },
 	/*
 	 * Q_SET_PASSWORD: following a link from the mailbox also proves the
 	 * address, so a reset verifies the email as well.
 	 */
-	"UPDATE users SET password_hash = ?2, email_verified = 1, "
-	"updated_at = ?3 WHERE id = ?1",
+	{ "UPDATE users SET password_hash = ?2, email_verified = 1, "
+	  "updated_at = ?3 WHERE id = ?1", NULL },
 	/* Q_VERIFY */
-	"UPDATE users SET email_verified = 1, updated_at = ?2 WHERE id = ?1",
+	{ "UPDATE users SET email_verified = 1, updated_at = ?2 WHERE id = ?1",
+	  NULL },
 	/* Q_COUNT */
-	"SELECT count(*) FROM user_tokens WHERE user_id = ?1 AND kind = ?2 "
-	"AND created_at >= ?3",
-	/* Q_DECOY_INSERT: a row that lives only inside the decoy transaction */
-	"INSERT INTO throttle_events (bucket, key, at) VALUES ('decoy', '', ?1)",
-	/* Q_DECOY_DELETE */
-	"DELETE FROM throttle_events WHERE rowid = last_insert_rowid()",
+	{ "SELECT count(*) FROM user_tokens WHERE user_id = ?1 AND kind = ?2 "
+	  "AND created_at >= ?3", NULL },
 };
+
+/* The statement q of this file, with its first parameter bound. */
+static struct drv_stmt *
+stmt1(struct store *st, size_t q, const char *v)
+{
+	return stmt_get1(st, MOD_TOKEN, sql, Q__MAX, q, v);
+}
+
+/* Q_FIND bound: a live token of kind with this hash at now. */
+static struct drv_stmt *
+find(struct store *st, const unsigned char hash[32], const char *kind,
+    int64_t now)
+{
+	struct drv_stmt	*s;
+
+	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_FIND)) == NULL)
+		return NULL;
+	drv_bind_blob(s, 1, hash, 32);
+	drv_bind_text(s, 2, kind);
+	drv_bind_int64(s, 3, now);
+	return s;
+}
 
 /*
  * Stores the hash of a new token of kind ("reset" or "verify") for a
@@ -71,36 +89,33 @@ int
 store_token_create(struct store *st, const char *uid, const char *kind,
     const unsigned char hash[32], int64_t ttl)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 	int64_t		 now = now_s();
 	int		 rc;
 
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_PRUNE_USER)) == NULL) {
+	if ((s = stmt1(st, Q_PRUNE_USER, uid)) == NULL) {
 		rc = STORE_EDB;
-		goto fail;
+		goto done;
 	}
-	bind_text(s, 1, uid);
-	sqlite3_bind_int64(s, 2, now - KEEP_SECONDS);
-	sqlite3_bind_int64(s, 3, now);
-	if ((rc = stmt_run(st, s, sql[Q_PRUNE_USER])) < 0)
-		goto fail;
+	drv_bind_int64(s, 2, now - KEEP_SECONDS);
+	drv_bind_int64(s, 3, now);
+	if ((rc = stmt_run(s)) < 0)
+		goto done;
 	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_INSERT)) == NULL) {
 		rc = STORE_EDB;
-		goto fail;
+		goto done;
 	}
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_TRANSIENT);
-	bind_text(s, 2, uid);
-	bind_text(s, 3, kind);
-	sqlite3_bind_int64(s, 4, now);
-	sqlite3_bind_int64(s, 5, now + ttl);
-	if ((rc = stmt_run(st, s, sql[Q_INSERT])) < 0)
-		goto fail;
-	if ((rc = tx_commit(st)) < 0)
-		return rc;
-	return 1;
-fail:
+	drv_bind_blob(s, 1, hash, 32);
+	drv_bind_text(s, 2, uid);
+	drv_bind_text(s, 3, kind);
+	drv_bind_int64(s, 4, now);
+	drv_bind_int64(s, 5, now + ttl);
+	if ((rc = stmt_run(s)) < 0 || (rc = tx_commit(st)) < 0)
+		goto done;
+	rc = 1;
+done:
 	tx_rollback(st);
 	return rc;
 }
@@ -115,31 +130,21 @@ static int
 spend(struct store *st, const unsigned char hash[32], const char *kind,
     int64_t now, char uid[37])
 {
-	sqlite3_stmt	*s;
-	const char	*v;
+	struct drv_stmt	*s;
 	int		 rc;
 
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_FIND)) == NULL)
+	if ((s = find(st, hash, kind, now)) == NULL)
 		return STORE_EDB;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_TRANSIENT);
-	bind_text(s, 2, kind);
-	sqlite3_bind_int64(s, 3, now);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		v = (const char *)sqlite3_column_text(s, 0);
-		snprintf(uid, 37, "%s", v != NULL ? v : "");
-	}
-	stmt_done(s);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return store_err(st, rc, "find mail token");
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_USE_ALL)) == NULL)
+	if ((rc = drv_step(s)) == DRV_ROW)
+		col_copy(s, 0, uid, 37);
+	drv_reset(s);
+	if (rc != DRV_ROW)
+		return rc;
+	if ((s = stmt1(st, Q_USE_ALL, uid)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, uid);
-	bind_text(s, 2, kind);
-	sqlite3_bind_int64(s, 3, now);
-	if ((rc = stmt_run(st, s, sql[Q_USE_ALL])) < 0)
+	drv_bind_text(s, 2, kind);
+	drv_bind_int64(s, 3, now);
+	if ((rc = stmt_run(s)) < 0)
 		return rc;
 	return 1;
 }
@@ -153,97 +158,66 @@ int
 store_token_live(struct store *st, const unsigned char hash[32],
     const char *kind)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	struct drv_stmt	*s;
 
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_FIND)) == NULL)
+	if ((s = find(st, hash, kind, now_s())) == NULL)
 		return STORE_EDB;
-	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_TRANSIENT);
-	bind_text(s, 2, kind);
-	sqlite3_bind_int64(s, 3, now_s());
-	rc = sqlite3_step(s);
-	stmt_done(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return store_err(st, rc, "find mail token");
+	return stmt_int64(s, NULL);
 }
 
 /*
- * Resets a password with a reset token, all in one BEGIN IMMEDIATE: the
- * token is spent and the user's other reset tokens voided, the new hash
- * set (which also marks the email verified), every session revoked and
- * the token generation incremented.  Returns 1 done, 0 when the token is
- * unknown, used or expired or its user inactive or deleted, <0 error
- * (nothing changed).
+ * Uses a token of kind in one transaction: the token and the user's
+ * other tokens of that kind are spent, then with a new password hash
+ * (a reset) the hash is set, which also marks the email verified, every
+ * session revoked and the token generation incremented; without one (a
+ * verification) the email is marked verified.  1 done (the user's id in
+ * user_id when not NULL), 0 when the token is unknown, used or expired
+ * or its user inactive or deleted, <0 error (nothing changed).
  */
+static int
+use_token(struct store *st, const unsigned char hash[32], const char *kind,
+    const char *pwhash, char *user_id)
+{
+	struct drv_stmt	*s;
+	char		 uid[37];
+	int64_t		 now = now_s();
+	int		 rc;
+
+	if ((rc = tx_begin(st)) < 0)
+		return rc;
+	if ((rc = spend(st, hash, kind, now, uid)) <= 0)
+		goto done;
+	if ((s = stmt1(st, pwhash != NULL ? Q_SET_PASSWORD : Q_VERIFY,
+	    uid)) == NULL) {
+		rc = STORE_EDB;
+		goto done;
+	}
+	if (pwhash != NULL)
+		drv_bind_text(s, 2, pwhash);
+	drv_bind_int64(s, pwhash != NULL ? 3 : 2, now);
+	if ((rc = stmt_run(s)) < 0 || (pwhash != NULL &&
+	    (rc = user_revoke_all_tx(st, uid)) < 0) ||
+	    (rc = tx_commit(st)) < 0)
+		goto done;
+	if (user_id != NULL)
+		memcpy(user_id, uid, sizeof(uid));
+	rc = 1;
+done:
+	tx_rollback(st);
+	return rc;
+}
+
 int
 store_token_reset_password(struct store *st, const unsigned char hash[32],
     const char *pwhash, char *user_id)
 {
-	sqlite3_stmt	*s;
-	char		 uid[37];
-	int64_t		 now = now_s();
-	int		 rc;
-
-	if ((rc = tx_begin(st)) < 0)
-		return rc;
-	if ((rc = spend(st, hash, "reset", now, uid)) <= 0)
-		goto fail;
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_SET_PASSWORD)) ==
-	    NULL) {
-		rc = STORE_EDB;
-		goto fail;
-	}
-	bind_text(s, 1, uid);
-	bind_text(s, 2, pwhash);
-	sqlite3_bind_int64(s, 3, now);
-	if ((rc = stmt_run(st, s, sql[Q_SET_PASSWORD])) < 0 ||
-	    (rc = user_revoke_all_tx(st, uid)) < 0)
-		goto fail;
-	if ((rc = tx_commit(st)) < 0)
-		return rc;
-	if (user_id != NULL)
-		memcpy(user_id, uid, sizeof(uid));
-	return 1;
-fail:
-	tx_rollback(st);
-	return rc;
+	return use_token(st, hash, "reset", pwhash, user_id);
 }
 
-/*
- * Verifies an email with a verify token in one transaction: the token
- * and the user's other verify tokens are spent, email_verified set.
- * Returns 1 done, 0 when the token is unknown, used or expired or its
- * user inactive or deleted, <0 error.
- */
 int
 store_token_verify_email(struct store *st, const unsigned char hash[32])
 {
-	sqlite3_stmt	*s;
-	char		 uid[37];
-	int64_t		 now = now_s();
-	int		 rc;
-
-	if ((rc = tx_begin(st)) < 0)
-		return rc;
-	if ((rc = spend(st, hash, "verify", now, uid)) <= 0)
-		goto fail;
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_VERIFY)) == NULL) {
-		rc = STORE_EDB;
-		goto fail;
-	}
-	bind_text(s, 1, uid);
-	sqlite3_bind_int64(s, 2, now);
-	if ((rc = stmt_run(st, s, sql[Q_VERIFY])) < 0)
-		goto fail;
-	if ((rc = tx_commit(st)) < 0)
-		return rc;
-	return 1;
-fail:
-	tx_rollback(st);
-	return rc;
+	return use_token(st, hash, "verify", NULL, NULL);
 }
 
 /*
@@ -256,21 +230,17 @@ int
 store_token_count_since(struct store *st, const char *uid, const char *kind,
     int64_t since)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
+	int64_t		 n = 0;
 	int		 rc;
 
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_COUNT)) == NULL)
+	if ((s = stmt1(st, Q_COUNT, uid)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, uid);
-	bind_text(s, 2, kind);
-	sqlite3_bind_int64(s, 3, since);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		rc = sqlite3_column_int(s, 0);
-	else
-		rc = store_err(st, rc, "count mail tokens");
-	stmt_done(s);
-	return rc;
+	drv_bind_text(s, 2, kind);
+	drv_bind_int64(s, 3, since);
+	if ((rc = stmt_int64(s, &n)) < 0)
+		return rc;
+	return n > 1000000000 ? 1000000000 : (int)n;
 }
 
 /*
@@ -282,28 +252,5 @@ store_token_count_since(struct store *st, const char *uid, const char *kind,
 int
 store_token_decoy(struct store *st)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	if ((rc = tx_begin(st)) < 0)
-		return rc;
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_DECOY_INSERT)) == NULL) {
-		rc = STORE_EDB;
-		goto fail;
-	}
-	sqlite3_bind_int64(s, 1, now_s());
-	if ((rc = stmt_run(st, s, sql[Q_DECOY_INSERT])) < 0)
-		goto fail;
-	if ((s = stmt_get(st, MOD_TOKEN, sql, Q__MAX, Q_DECOY_DELETE)) == NULL) {
-		rc = STORE_EDB;
-		goto fail;
-	}
-	if ((rc = stmt_run(st, s, sql[Q_DECOY_DELETE])) < 0)
-		goto fail;
-	if ((rc = tx_commit(st)) < 0)
-		return rc;
-	return 1;
-fail:
-	tx_rollback(st);
-	return rc;
+	return write_undone(st, "decoy", now_s());
 }

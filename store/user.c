@@ -27,59 +27,60 @@ enum {
 	Q__MAX
 };
 
-static const char *const sql[Q__MAX] = {
+static const struct sqlq sql[Q__MAX] = {
 	/* Q_INSERT */
-	"INSERT INTO users (id, email, username, phone, password_hash, "
-	"account_role, email_verified, created_at, updated_at) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+	{ "INSERT INTO users (id, email, username, phone, password_hash, "
+	  "account_role, email_verified, created_at, updated_at) "
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)", NULL },
 	/* Q_BY_ID */
-	"SELECT " USER_COLS " FROM users WHERE id = ?1",
+	{ "SELECT " USER_COLS " FROM users WHERE id = ?1", NULL },
 	/*
 	 * Q_BY_ID_SESSION: the user and whether the access token's session
-	 * (?2, by primary key) is still live, in one indexed read.
+	 * (?2, by primary key) is still live, in one indexed read (a count
+	 * of 0 or 1: an integer on both backends, where EXISTS is not).
 	 */
-	"SELECT " USER_COLS ", EXISTS (SELECT 1 FROM sessions WHERE "
-	"sessions.id = ?2 AND sessions.user_id = users.id AND "
-	"sessions.revoked_at IS NULL AND sessions.expires_at > ?3) "
-	"FROM users WHERE id = ?1",
+	{ "SELECT " USER_COLS ", (SELECT count(*) FROM sessions WHERE "
+	  "sessions.id = ?2 AND sessions.user_id = users.id AND "
+	  "sessions.revoked_at IS NULL AND sessions.expires_at > ?3) "
+	  "FROM users WHERE id = ?1", NULL },
 	/* Q_BY_EMAIL */
-	"SELECT " USER_COLS " FROM users WHERE email = ?1",
+	{ "SELECT " USER_COLS " FROM users WHERE email = ?1", NULL },
 	/* Q_BY_LOGIN */
-	"SELECT " USER_COLS " FROM users WHERE email = ?1 "
-	"UNION ALL SELECT " USER_COLS " FROM users WHERE lower(username) = "
-	"lower(?1) LIMIT 1",
+	{ "SELECT " USER_COLS " FROM users WHERE email = ?1 "
+	  "UNION ALL SELECT " USER_COLS " FROM users WHERE lower(username) = "
+	  "lower(?1) LIMIT 1", NULL },
 	/*
 	 * Q_BY_LOGIN_PHONE: a phone-looking identifier is the phone's
 	 * owner's first, so an account named like the digits (made before
 	 * such names were refused) cannot shadow it.
 	 */
-	"SELECT " USER_COLS " FROM users WHERE phone = ?2 "
-	"UNION ALL SELECT " USER_COLS " FROM users WHERE email = ?1 "
-	"UNION ALL SELECT " USER_COLS " FROM users WHERE lower(username) = "
-	"lower(?1) LIMIT 1",
+	{ "SELECT " USER_COLS " FROM users WHERE phone = ?2 "
+	  "UNION ALL SELECT " USER_COLS " FROM users WHERE email = ?1 "
+	  "UNION ALL SELECT " USER_COLS " FROM users WHERE lower(username) = "
+	  "lower(?1) LIMIT 1", NULL },
 	/* Q_USERNAME_TAKEN */
-	"SELECT 1 FROM users WHERE lower(username) = lower(?1)",
+	{ "SELECT 1 FROM users WHERE lower(username) = lower(?1)", NULL },
 	/* Q_PHONE_TAKEN */
-	"SELECT 1 FROM users WHERE phone = ?1",
+	{ "SELECT 1 FROM users WHERE phone = ?1", NULL },
 	/* Q_REHASH */
-	"UPDATE users SET password_hash = ?3 WHERE id = ?1 AND "
-	"password_hash = ?2",
+	{ "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND "
+	  "password_hash = ?2", NULL },
 	/* Q_SET_PASSWORD */
-	"UPDATE users SET password_hash = ?2, token_gen = token_gen + 1, "
-	"updated_at = ?3 WHERE id = ?1 AND is_active = 1 AND deleted_at IS NULL "
-	"RETURNING token_gen",
+	{ "UPDATE users SET password_hash = ?2, token_gen = token_gen + 1, "
+	  "updated_at = ?3 WHERE id = ?1 AND is_active = 1 AND "
+	  "deleted_at IS NULL RETURNING token_gen", NULL },
 	/* Q_REVOKE_SESSIONS */
-	"UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND "
-	"revoked_at IS NULL",
+	{ "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND "
+	  "revoked_at IS NULL", NULL },
 	/* Q_BUMP_GEN */
-	"UPDATE users SET token_gen = token_gen + 1, updated_at = ?2 "
-	"WHERE id = ?1",
+	{ "UPDATE users SET token_gen = token_gen + 1, updated_at = ?2 "
+	  "WHERE id = ?1", NULL },
 	/* Q_VOID_RESET: a link mailed before a password change dies with it */
-	"UPDATE user_tokens SET used_at = ?2 WHERE user_id = ?1 AND "
-	"kind = 'reset' AND used_at IS NULL",
+	{ "UPDATE user_tokens SET used_at = ?2 WHERE user_id = ?1 AND "
+	  "kind = 'reset' AND used_at IS NULL", NULL },
 	/* Q_ADMIN_EXISTS */
-	"SELECT 1 FROM users WHERE account_role = 'ADMIN' AND is_active = 1 "
-	"AND deleted_at IS NULL LIMIT 1",
+	{ "SELECT 1 FROM users WHERE account_role = 'ADMIN' AND is_active = 1 "
+	  "AND deleted_at IS NULL LIMIT 1", NULL },
 };
 
 static const char *const roles[ROLE__MAX] = {
@@ -119,31 +120,30 @@ user_free(struct user *u)
 }
 
 struct user *
-user_row(sqlite3_stmt *s)
+user_row(struct drv_stmt *s)
 {
 	struct user	*u;
-	const char	*id, *r;
+	const char	*r;
 	int		 role;
 
 	u = xcalloc(1, sizeof(*u));
-	id = (const char *)sqlite3_column_text(s, 0);
-	snprintf(u->id, sizeof(u->id), "%s", id ? id : "");
+	col_copy(s, 0, u->id, sizeof(u->id));
 	u->email = col_text(s, 1);
 	u->username = col_text(s, 2);
 	u->phone = col_text(s, 3);
 	u->password_hash = col_text(s, 4);
-	r = (const char *)sqlite3_column_text(s, 5);
+	r = drv_col_text(s, 5);
 	role = r ? role_parse(r, 0) : -1;
 	u->role = role < 0 ? ROLE_REGULAR : (enum role)role;
-	r = (const char *)sqlite3_column_text(s, 6);
+	r = drv_col_text(s, 6);
 	u->pro = r != NULL && strcmp(r, "PRO") == 0;
-	u->sub_expires = sqlite3_column_int64(s, 7);
-	u->email_verified = sqlite3_column_int(s, 8);
-	u->is_active = sqlite3_column_int(s, 9);
-	u->token_gen = sqlite3_column_int64(s, 10);
-	u->created_at = sqlite3_column_int64(s, 11);
-	u->updated_at = sqlite3_column_int64(s, 12);
-	u->deleted_at = sqlite3_column_int64(s, 13);
+	u->sub_expires = drv_col_int64(s, 7);
+	u->email_verified = drv_col_int64(s, 8) != 0;
+	u->is_active = drv_col_int64(s, 9) != 0;
+	u->token_gen = drv_col_int64(s, 10);
+	u->created_at = drv_col_int64(s, 11);
+	u->updated_at = drv_col_int64(s, 12);
+	u->deleted_at = drv_col_int64(s, 13);
 	if (u->email == NULL)
 		u->email = xstrdup("");
 	if (u->username == NULL)
@@ -153,163 +153,168 @@ user_row(sqlite3_stmt *s)
 	return u;
 }
 
-/* Runs a user SELECT whose parameters are bound; 1 found, 0, <0. */
-static int
-fetch_user(struct store *st, sqlite3_stmt *s, struct user **out)
+int
+user_fetch(struct drv_stmt *s, struct user **out)
 {
 	int	rc;
 
 	*out = NULL;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((rc = drv_step(s)) == DRV_ROW) {
 		*out = user_row(s);
 		rc = 1;
-	} else if (rc == SQLITE_DONE)
-		rc = 0;
-	else
-		rc = store_err(st, rc, "select user");
-	stmt_done(s);
+	}
+	drv_reset(s);
 	return rc;
 }
 
-static int
-conflict(struct store *st)
+/* The statement q of this file, with its first parameter bound. */
+static struct drv_stmt *
+stmt1(struct store *st, size_t q, const char *v)
 {
-	const char	*m = sqlite3_errmsg(st->db);
+	return stmt_get1(st, MOD_USER, sql, Q__MAX, q, v);
+}
 
-	if (strstr(m, "users.email") != NULL)
-		return STORE_EEMAIL;
-	if (strstr(m, "users_username") != NULL ||
-	    strstr(m, "users.username") != NULL)
-		return STORE_EUSERNAME;
-	if (strstr(m, "users.phone") != NULL || strstr(m, "users_phone"))
-		return STORE_EPHONE;
-	return store_err(st, SQLITE_CONSTRAINT, "insert user");
+/* Whether the statement q finds a row for v: 1, 0, <0. */
+static int
+exists(struct store *st, size_t q, const char *v)
+{
+	struct drv_stmt	*s;
+
+	if ((s = stmt1(st, q, v)) == NULL)
+		return STORE_EDB;
+	return stmt_int64(s, NULL);
+}
+
+/*
+ * After a constraint refused a new user: which of email, username and
+ * phone another account holds, by reading (the email first when both
+ * clash, SPEC §4).
+ */
+static int
+conflict(struct store *st, const struct user_new *n)
+{
+	int	rc;
+
+	if ((rc = store_email_taken(st, n->email)) != 0)
+		return rc < 0 ? rc : STORE_EEMAIL;
+	if ((rc = exists(st, Q_USERNAME_TAKEN, n->username)) != 0)
+		return rc < 0 ? rc : STORE_EUSERNAME;
+	if (n->phone != NULL &&
+	    (rc = exists(st, Q_PHONE_TAKEN, n->phone)) != 0)
+		return rc < 0 ? rc : STORE_EPHONE;
+	log_warnx("insert user: a constraint refused it, yet no account "
+	    "holds its email, username or phone");
+	return STORE_EDB;
+}
+
+int
+user_commit_tx(struct store *st, const char *id, struct user **out)
+{
+	struct user	*u;
+	int		 rc;
+
+	if ((rc = store_user_by_id(st, id, &u)) <= 0)
+		return rc == 0 ? STORE_EDB : rc;
+	if ((rc = tx_commit(st)) < 0) {
+		user_free(u);
+		return rc;
+	}
+	*out = u;
+	return 1;
 }
 
 int
 store_user_create(struct store *st, const struct user_new *n,
     struct user **out)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 	char		 id[37];
 	int		 rc;
 
 	*out = NULL;
-	if ((s = stmt_get(st, MOD_USER, sql, Q__MAX, Q_INSERT)) == NULL)
-		return STORE_EDB;
 	uuid_v4(id);
-	bind_text(s, 1, id);
-	bind_text(s, 2, n->email);
-	bind_text(s, 3, n->username);
-	bind_text(s, 4, n->phone);
-	bind_text(s, 5, n->password_hash);
-	bind_text(s, 6, role_name(n->role));
-	sqlite3_bind_int(s, 7, n->email_verified);
-	sqlite3_bind_int64(s, 8, now_s());
-	rc = sqlite3_step(s);
-	stmt_done(s);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		/* The email answer wins when both clash (SPEC §4). */
-		rc = conflict(st);
-		if (rc == STORE_EUSERNAME && store_email_taken(st, n->email) > 0)
-			rc = STORE_EEMAIL;
+	if ((rc = tx_begin(st)) < 0)
 		return rc;
+	if ((s = stmt1(st, Q_INSERT, id)) == NULL) {
+		rc = STORE_EDB;
+		goto done;
 	}
-	if (rc != SQLITE_DONE)
-		return store_err(st, rc, "insert user");
-	rc = store_user_by_id(st, id, out);
-	return rc == 0 ? STORE_EDB : rc;
+	drv_bind_text(s, 2, n->email);
+	drv_bind_text(s, 3, n->username);
+	drv_bind_text(s, 4, n->phone);
+	drv_bind_text(s, 5, n->password_hash);
+	drv_bind_text(s, 6, role_name(n->role));
+	drv_bind_int64(s, 7, n->email_verified);
+	drv_bind_int64(s, 8, now_s());
+	if ((rc = stmt_run(s)) < 0)
+		goto done;
+	rc = user_commit_tx(st, id, out);
+done:
+	tx_rollback(st);
+	if (rc == STORE_ECONFLICT)
+		rc = conflict(st, n);
+	return rc;
+}
+
+/* The user the statement q finds for v: 1, 0 none, <0. */
+static int
+user_by(struct store *st, size_t q, const char *v, struct user **out)
+{
+	struct drv_stmt	*s;
+
+	*out = NULL;
+	if ((s = stmt1(st, q, v)) == NULL)
+		return STORE_EDB;
+	return user_fetch(s, out);
 }
 
 int
 store_user_by_id(struct store *st, const char *id, struct user **out)
 {
-	sqlite3_stmt	*s;
-
-	*out = NULL;
-	if ((s = stmt_get(st, MOD_USER, sql, Q__MAX, Q_BY_ID)) == NULL)
-		return STORE_EDB;
-	bind_text(s, 1, id);
-	return fetch_user(st, s, out);
+	return user_by(st, Q_BY_ID, id, out);
 }
 
 int
 store_user_by_id_session(struct store *st, const char *id, const char *sid,
     int64_t now, struct user **out, int *live)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 	int		 rc;
 
 	*out = NULL;
 	*live = 0;
-	if ((s = stmt_get(st, MOD_USER, sql, Q__MAX, Q_BY_ID_SESSION)) == NULL)
+	if ((s = stmt1(st, Q_BY_ID_SESSION, id)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, id);
-	if (sid != NULL && *sid != '\0')
-		bind_text(s, 2, sid);
-	else
-		sqlite3_bind_null(s, 2);
-	sqlite3_bind_int64(s, 3, now);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	drv_bind_text(s, 2, sid != NULL && *sid != '\0' ? sid : NULL);
+	drv_bind_int64(s, 3, now);
+	if ((rc = drv_step(s)) == DRV_ROW) {
 		*out = user_row(s);
-		*live = sqlite3_column_int(s, 14);
+		*live = drv_col_int64(s, USER_NCOLS) > 0;
 		rc = 1;
-	} else if (rc == SQLITE_DONE)
-		rc = 0;
-	else
-		rc = store_err(st, rc, "select user and session");
-	stmt_done(s);
+	}
+	drv_reset(s);
 	return rc;
 }
 
 int
 store_user_by_email(struct store *st, const char *email, struct user **out)
 {
-	sqlite3_stmt	*s;
-
-	*out = NULL;
-	if ((s = stmt_get(st, MOD_USER, sql, Q__MAX, Q_BY_EMAIL)) == NULL)
-		return STORE_EDB;
-	bind_text(s, 1, email);
-	return fetch_user(st, s, out);
+	return user_by(st, Q_BY_EMAIL, email, out);
 }
 
 int
 store_user_by_login(struct store *st, const char *ident, const char *phone,
     struct user **out)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 
 	*out = NULL;
-	s = stmt_get(st, MOD_USER, sql, Q__MAX, phone != NULL ?
-	    Q_BY_LOGIN_PHONE : Q_BY_LOGIN);
+	s = stmt1(st, phone != NULL ? Q_BY_LOGIN_PHONE : Q_BY_LOGIN, ident);
 	if (s == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, ident);
 	if (phone != NULL)
-		bind_text(s, 2, phone);
-	return fetch_user(st, s, out);
-}
-
-static int
-exists(struct store *st, size_t q, const char *v)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	if ((s = stmt_get(st, MOD_USER, sql, Q__MAX, q)) == NULL)
-		return STORE_EDB;
-	if (v != NULL)
-		bind_text(s, 1, v);
-	rc = sqlite3_step(s);
-	stmt_done(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return store_err(st, rc, sql[q]);
+		drv_bind_text(s, 2, phone);
+	return user_fetch(s, out);
 }
 
 int
@@ -347,37 +352,28 @@ int
 store_user_rehash(struct store *st, const char *id, const char *old,
     const char *new)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 	int		 rc;
 
-	if ((s = stmt_get(st, MOD_USER, sql, Q__MAX, Q_REHASH)) == NULL)
+	if ((s = stmt1(st, Q_REHASH, id)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, id);
-	bind_text(s, 2, old);
-	bind_text(s, 3, new);
-	rc = sqlite3_step(s);
-	stmt_done(s);
-	if (rc != SQLITE_DONE)
-		return store_err(st, rc, "rehash");
+	drv_bind_text(s, 2, old);
+	drv_bind_text(s, 3, new);
+	if ((rc = stmt_run(s)) < 0)
+		return rc;
 	return 1;
 }
 
-/* Runs a two-parameter (id, now) update. */
+/* Runs a two-parameter (id, now) update: 1 a row changed, 0 none, <0. */
 static int
 update_id_now(struct store *st, size_t q, const char *id)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	struct drv_stmt	*s;
 
-	if ((s = stmt_get(st, MOD_USER, sql, Q__MAX, q)) == NULL)
+	if ((s = stmt1(st, q, id)) == NULL)
 		return STORE_EDB;
-	bind_text(s, 1, id);
-	sqlite3_bind_int64(s, 2, now_s());
-	rc = sqlite3_step(s);
-	stmt_done(s);
-	if (rc != SQLITE_DONE)
-		return store_err(st, rc, sql[q]);
-	return sqlite3_changes(st->db) > 0;
+	drv_bind_int64(s, 2, now_s());
+	return stmt_run(s);
 }
 
 int
@@ -403,49 +399,38 @@ store_user_revoke_all(struct store *st, const char *id)
 
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
-	if ((rc = user_revoke_all_tx(st, id)) < 0) {
-		tx_rollback(st);
-		return rc;
-	}
-	if ((rc = tx_commit(st)) < 0)
-		return rc;
-	return 1;
+	if ((rc = user_revoke_all_tx(st, id)) < 0 ||
+	    (rc = tx_commit(st)) < 0)
+		goto done;
+	rc = 1;
+done:
+	tx_rollback(st);
+	return rc;
 }
 
 int
 store_user_set_password(struct store *st, const char *id, const char *hash,
     int64_t *gen)
 {
-	sqlite3_stmt	*s;
+	struct drv_stmt	*s;
 	int		 rc;
 
 	if ((rc = tx_begin(st)) < 0)
 		return rc;
-	if ((s = stmt_get(st, MOD_USER, sql, Q__MAX, Q_SET_PASSWORD)) == NULL) {
-		tx_rollback(st);
-		return STORE_EDB;
+	if ((s = stmt1(st, Q_SET_PASSWORD, id)) == NULL) {
+		rc = STORE_EDB;
+		goto done;
 	}
-	bind_text(s, 1, id);
-	bind_text(s, 2, hash);
-	sqlite3_bind_int64(s, 3, now_s());
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*gen = sqlite3_column_int64(s, 0);
-	stmt_done(s);
-	if (rc == SQLITE_DONE) {
-		tx_rollback(st);
-		return 0;
-	}
-	if (rc != SQLITE_ROW) {
-		tx_rollback(st);
-		return store_err(st, rc, "set password");
-	}
+	drv_bind_text(s, 2, hash);
+	drv_bind_int64(s, 3, now_s());
+	if ((rc = stmt_int64(s, gen)) <= 0)
+		goto done;
 	if ((rc = update_id_now(st, Q_REVOKE_SESSIONS, id)) < 0 ||
-	    (rc = update_id_now(st, Q_VOID_RESET, id)) < 0) {
-		tx_rollback(st);
-		return rc;
-	}
-	if ((rc = tx_commit(st)) < 0)
-		return rc;
-	return 1;
+	    (rc = update_id_now(st, Q_VOID_RESET, id)) < 0 ||
+	    (rc = tx_commit(st)) < 0)
+		goto done;
+	rc = 1;
+done:
+	tx_rollback(st);
+	return rc;
 }

@@ -190,9 +190,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.mail_max_attempts = 8;
 	cfg.mail_retry_scale = 1.0;
 	cfg.from_email = xstrdup("noreply@localhost");
-	if (store_migrate(cfg.database_path) == -1 ||
+	if (store_migrate(cfg.database_path, &cfg) == -1 ||
 	    spool_init(cfg.spool_dir) == -1 || handlers_init() == -1 ||
-	    store_open(cfg.database_path, &st) == -1)
+	    store_open(cfg.database_path, &cfg, &st) == -1)
 		die("set-up");
 	if (sqlite3_open(cfg.database_path, &h) != SQLITE_OK)
 		die("harness connection");

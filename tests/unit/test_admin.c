@@ -227,7 +227,8 @@ main(void)
 		return 1;
 	cfg.busy_timeout_ms = 1000;
 	p = xasprintf("%s/auth.db", dir);
-	T_OK(store_migrate(p) == 0 && store_open(p, &st) == 0, "open");
+	T_OK(store_migrate(p, &cfg) == 0 && store_open(p, &cfg, &st) == 0,
+	    "open");
 	if (st != NULL) {
 		test_list(st);
 		test_patch(st);

@@ -153,7 +153,8 @@ test_store(void)
 
 	db = xasprintf("%s/t.db", dir);
 	copy = xasprintf("%s/copy.db", dir);
-	T_OK(store_migrate(db) == 0 && store_open(db, &st) == 0, "open");
+	T_OK(store_migrate(db, &cfg) == 0 && store_open(db, &cfg, &st) == 0,
+	    "open");
 	T_OK(store_schema_current(st) == 1);
 
 	memset(&n, 0, sizeof(n));

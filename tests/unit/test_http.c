@@ -1,14 +1,17 @@
 /*
  * Unit tests: form decoding, Bearer parsing, query parameters, the JSON
- * body reader and declared fields (the SPEC §1 422 answers).
+ * body reader and declared fields (the SPEC §1 422 answers), and the
+ * answers to the store's errors.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
 #include "fields.h"
 #include "http.h"
+#include "store.h"
 #include "util.h"
 #include "validate.h"
 #include "t.h"
@@ -243,6 +246,65 @@ test_fields(void)
 	req_free(&r);
 }
 
+/* The value of the response header name, or NULL. */
+static const char *
+hdr(const struct resp *o, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < o->nhdrs; i++)
+		if (strcasecmp(o->hdrs[i].name, name) == 0)
+			return o->hdrs[i].value;
+	return NULL;
+}
+
+/* One store error through resp_store_error() (or _unwritable()). */
+static void
+store_answer(int rc, int unwritable, int status, const char *code,
+    const char *detail, const char *retry)
+{
+	struct resp	 o;
+	const char	*v;
+
+	resp_init(&o);
+	T_OK((unwritable ? resp_store_unwritable(&o, rc) :
+	    resp_store_error(&o, rc)) == status, "store error %d: %d", rc,
+	    status);
+	T_OK(o.status == status, "store error %d: status %d", rc, o.status);
+	v = json_object_get_string(json_object_object_get(o.body,
+	    "error_code"));
+	T_STREQ(v != NULL ? v : "(none)", code);
+	v = json_object_get_string(json_object_object_get(o.body, "detail"));
+	T_STREQ(v != NULL ? v : "(none)", detail);
+	v = hdr(&o, "Retry-After");
+	T_STREQ(v != NULL ? v : "(none)", retry);
+	resp_free(&o);
+}
+
+/*
+ * The store's errors as a client meets them: busy 503 DB_LOCKED, the
+ * server unreachable 503 DB_UNAVAILABLE (both Retry-After: 1, and so
+ * from the throttled paths too), anything else 500 DB_ERROR.  With
+ * store.h's own values, so lib/http.c's copies cannot drift.
+ */
+static void
+test_store_errors(void)
+{
+	store_answer(STORE_EBUSY, 0, 503, "DB_LOCKED", "Database error: "
+	    "Resource is locked. Service temporarily unavailable.", "1");
+	store_answer(STORE_EUNAVAIL, 0, 503, "DB_UNAVAILABLE", "Database "
+	    "error: Service unavailable. Please try again later.", "1");
+	store_answer(STORE_EUNAVAIL, 1, 503, "DB_UNAVAILABLE", "Database "
+	    "error: Service unavailable. Please try again later.", "1");
+	store_answer(STORE_EDB, 0, 500, "DB_ERROR", "Database error: "
+	    "Internal operation failed.", "(none)");
+	store_answer(STORE_ECONFLICT, 0, 500, "DB_ERROR", "Database error: "
+	    "Internal operation failed.", "(none)");
+	store_answer(STORE_EDB, 1, 503, "DB_UNWRITABLE", "Database error: "
+	    "Cannot record the attempt. Service temporarily unavailable.",
+	    "10");
+}
+
 int
 main(void)
 {
@@ -250,5 +312,6 @@ main(void)
 	test_form();
 	test_query();
 	test_fields();
+	test_store_errors();
 	return t_done("http");
 }

@@ -66,8 +66,8 @@ test_schema(void)
 
 	p1 = xasprintf("%s/migrated.db", dir);
 	p2 = xasprintf("%s/schema.db", dir);
-	T_OK(store_migrate(p1) == 0, "migrations apply");
-	T_OK(store_migrate(p1) == 0, "a second run is a no-op");
+	T_OK(store_migrate(p1, &cfg) == 0, "migrations apply");
+	T_OK(store_migrate(p1, &cfg) == 0, "a second run is a no-op");
 	f = fopen("schema.sql", "r");
 	T_OK(f != NULL, "schema.sql readable (run from the repo root)");
 	if (f != NULL) {
@@ -110,18 +110,20 @@ mkuser(struct store *st, const char *email, const char *name,
 	return u;
 }
 
-/* A count query on the store's own connection. */
+/* A count query on the store's own connection, through its driver. */
 static long
 count(struct store *st, const char *q)
 {
-	sqlite3_stmt	*s;
+	struct sqlq	 sq = { q, NULL };
+	struct drv_stmt	*s;
 	long		 v = -1;
 
-	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
+	if ((s = drv_prepare(st->drv, &sq)) == NULL)
 		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = (long)sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (drv_step(s) == DRV_ROW)
+		v = (long)drv_col_int64(s, 0);
+	drv_reset(s);
+	drv_finalize(s);
 	return v;
 }
 
@@ -223,6 +225,46 @@ test_session_bounds(struct store *st)
 	    "the oldest ended");
 	user_free(r);
 	cfg.max_sessions_user = 0;
+	user_free(u);
+}
+
+/*
+ * The store reads the configuration it was handed, and after
+ * store_use_config() the one a reload swaps in: here the sessions a user
+ * may hold.
+ */
+static void
+test_use_config(struct store *st)
+{
+	struct config	 two = cfg;
+	struct user	*u;
+	unsigned char	 h[32];
+	char		*t, sid[37], q[256];
+	int		 i, rc;
+
+	u = mkuser(st, "c@config.example.com", "configured", NULL, &rc);
+	T_OK(rc == 1, "user for the configuration");
+	if (u == NULL)
+		return;
+	snprintf(q, sizeof(q), "SELECT count(*) FROM sessions WHERE "
+	    "user_id = '%s'", u->id);
+	two.max_sessions_user = 2;
+	store_use_config(st, &two);
+	for (i = 0; i < 3; i++) {
+		t = token_new(h);
+		free_secret(t);
+		T_OK(store_session_start(st, u->id, NULL, NULL, h, 3600, sid) ==
+		    1, "start %d", i);
+	}
+	T_OK(count(st, q) == 2, "2 sessions at most: %ld", count(st, q));
+	store_use_config(st, &cfg);	/* max_sessions_user 0: no bound */
+	for (i = 0; i < 2; i++) {
+		t = token_new(h);
+		free_secret(t);
+		T_OK(store_session_start(st, u->id, NULL, NULL, h, 3600, sid) ==
+		    1, "start %d", i + 3);
+	}
+	T_OK(count(st, q) == 4, "no bound after the swap: %ld", count(st, q));
 	user_free(u);
 }
 
@@ -338,6 +380,59 @@ done:
 	user_free(o);
 }
 
+/*
+ * A busy COMMIT comes back as STORE_EBUSY (503 DB_LOCKED), not as a
+ * database failure, and leaves no transaction open: the same write
+ * succeeds once the reader is gone.  In WAL mode a reader never holds
+ * off a COMMIT, so the test switches the store's connection to the
+ * rollback journal, where a reader's SHARED lock does (the COMMIT needs
+ * the EXCLUSIVE lock): SQLite's own locking, nothing faked.
+ */
+static void
+test_busy_commit(void)
+{
+	struct user_new	 n = { "busy@x.com", "busy", NULL, "$argon2id$x",
+	    ROLE_REGULAR, 0 };
+	struct store	*st = NULL;
+	struct user	*u = NULL;
+	sqlite3		*rd = NULL;
+	sqlite3_stmt	*s = NULL;
+	char		*p;
+	int		 rc, saved = cfg.busy_timeout_ms;
+
+	cfg.busy_timeout_ms = 200;
+	p = xasprintf("%s/busy.db", dir);
+	if (store_migrate(p, &cfg) != 0 || store_open(p, &cfg, &st) != 0 ||
+	    drv_exec(st->drv, "PRAGMA journal_mode=DELETE") != 0) {
+		T_OK(0, "open a rollback-journal database");
+		goto done;
+	}
+	rc = store_user_create(st, &(struct user_new){ "first@x.com",
+	    "first", NULL, "$argon2id$x", ROLE_REGULAR, 0 }, &u);
+	T_OK(rc == 1, "a first user");
+	user_free(u);
+	u = NULL;
+	/* A reader in the middle of a SELECT holds SHARED. */
+	T_OK(sqlite3_open(p, &rd) == SQLITE_OK &&
+	    sqlite3_prepare_v2(rd, "SELECT id FROM users", -1, &s, NULL) ==
+	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW, "a reader");
+	rc = store_user_create(st, &n, &u);
+	T_OK(rc == STORE_EBUSY && u == NULL, "busy commit: %d", rc);
+	sqlite3_finalize(s);
+	s = NULL;
+	T_OK(store_email_taken(st, n.email) == 0,
+	    "nothing of the busy write stayed");
+	rc = store_user_create(st, &n, &u);
+	T_OK(rc == 1 && u != NULL, "the same write goes through: %d", rc);
+done:
+	sqlite3_finalize(s);
+	sqlite3_close(rd);
+	user_free(u);
+	store_close(st);
+	free(p);
+	cfg.busy_timeout_ms = saved;
+}
+
 int
 main(void)
 {
@@ -349,12 +444,15 @@ main(void)
 	cfg.busy_timeout_ms = 1000;
 	test_schema();
 	p = xasprintf("%s/t.db", dir);
-	T_OK(store_migrate(p) == 0 && store_open(p, &st) == 0, "open");
+	T_OK(store_migrate(p, &cfg) == 0 && store_open(p, &cfg, &st) == 0,
+	    "open");
 	test_users(st);
 	test_sessions(st);
 	test_user_session(st);
 	test_session_bounds(st);
+	test_use_config(st);
 	store_close(st);
+	test_busy_commit();
 	free(p);
 	p = xasprintf("rm -rf %s", dir);
 	if (system(p) != 0)

@@ -227,8 +227,8 @@ main(void)
 	cfg.busy_timeout_ms = 1000;
 	cfg.login_failure_window = 900;
 	p = xasprintf("%s/t.db", dir);
-	T_OK(store_migrate(p) == 0 && store_open(p, &st) == 0 &&
-	    store_open(p, &other) == 0, "open two connections");
+	T_OK(store_migrate(p, &cfg) == 0 && store_open(p, &cfg, &st) == 0 &&
+	    store_open(p, &cfg, &other) == 0, "open two connections");
 	T_OK(sqlite3_open(p, &raw) == SQLITE_OK, "test connection");
 	sqlite3_busy_timeout(raw, 1000);
 	if (st != NULL && other != NULL) {

@@ -325,7 +325,8 @@ main(void)
 		return 1;
 	cfg.busy_timeout_ms = 1000;
 	p = xasprintf("%s/t.db", dir);
-	T_OK(store_migrate(p) == 0 && store_open(p, &st) == 0, "open");
+	T_OK(store_migrate(p, &cfg) == 0 && store_open(p, &cfg, &st) == 0,
+	    "open");
 	T_OK(sqlite3_open(p, &raw) == SQLITE_OK, "test connection");
 	sqlite3_busy_timeout(raw, 1000);
 	memset(&r, 0, sizeof(r));

@@ -226,7 +226,7 @@ main(void)
 		return 1;
 	cfg.busy_timeout_ms = 1000;
 	dbpath = xasprintf("%s/t.db", dir);
-	T_OK(store_migrate(dbpath) == 0 && store_open(dbpath, &st) == 0,
+	T_OK(store_migrate(dbpath, &cfg) == 0 && store_open(dbpath, &cfg, &st) == 0,
 	    "open");
 	if (st != NULL) {
 		test_reset(st);
