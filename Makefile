@@ -1,10 +1,13 @@
 # authd — build, run, test, install, bench.
 #   make            build auth.fcgi, auth-mailer and authctl
 #   make run        install what running needs, build, start the whole stack
-#   make test       install what testing needs, build, run every test
+#   make test       install what testing needs, build, run every test:
+#                   on SQLite and, at the same time, the bats suite on a
+#                   throw-away PostgreSQL (tests/run-backends)
 #   make sanitize   the same suite with ASan + UBSan (built in build-sanitize/)
 #   make fuzz       build and run the libFuzzer targets for a bounded time
-#   make bench      load benchmarks through nginx (prints their figures)
+#   make bench      load benchmarks through nginx (prints their figures;
+#                   bench/backends: SQLite and PostgreSQL side by side)
 #   make test-arm64 cross-build for the Pi (aarch64, into build-arm64/) and
 #                   run the unit tests and the bats suite under qemu-user
 #   make install    PREFIX, DESTDIR; never touches a live database
@@ -210,7 +213,7 @@ run: deps-run
 
 test: deps-test
 	@$(MAKE) --no-print-directory all units
-	./tests/run
+	./tests/run-backends
 
 sanitize: deps-test
 	@$(MAKE) --no-print-directory O=build-sanitize/ SANITIZE=1 all units
@@ -223,6 +226,7 @@ bench: deps-test
 	@$(MAKE) --no-print-directory all bench/hash_time
 	./bench/run
 	./bench/cookie
+	./bench/backends
 
 # The Pi: aarch64 binaries and unit tests, run under qemu-user; the bats
 # files of ARM64_BATS against the aarch64 programs (tests/arm64 says why

@@ -499,12 +499,23 @@ stack_start() {
 	   ! stack_start_authd ||
 	   ! stack_start_mailer ||
 	   ! stack_start_nginx ||
-	   ! stack_wait_ready "${STACK_READY_TIMEOUT:-10}"; then
+	   ! stack_wait_ready "${STACK_READY_TIMEOUT:-10}" ||
+	   ! stack_check_pg_used; then
 		stack_dump_logs
 		stack_stop
 		return 1
 	fi
 	return 0
+}
+
+# With DATABASE_URL, the app must have made its tables there: a build
+# that ignored DATABASE_URL would otherwise pass on its SQLite file.
+stack_check_pg_used() {
+	[[ $STACK_BACKEND == postgresql ]] || return 0
+	if ! stack_psql "$DATABASE_URL" "SELECT 1 FROM users LIMIT 0" >/dev/null 2>&1; then
+		stack_log "no users table in $DATABASE_URL: the app does not use DATABASE_URL"
+		return 1
+	fi
 }
 
 # stack_stop_one NAME SIGNAL SECONDS: send SIGNAL to the component's leader,

@@ -396,6 +396,7 @@ race() {
 	race "${bodies[@]}"
 }
 
+# bats test_tags=sqlite-file
 @test "the database and the state directory are private" {
 	[ "$(stat -c %a "$AUTH_STATE_DIR")" = 700 ]
 	[ "$(stat -c %a "$STACK_DB")" = 600 ]

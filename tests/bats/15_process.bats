@@ -67,6 +67,7 @@ _workers_older_than() {
 	done
 }
 
+# bats test_tags=sqlite-file
 @test "a worker that cannot start is respawned with a growing back-off, not in a tight loop" {
 	local start n t0 now i deadline=$((6000 + 2000 * SLOW))
 	local -a at=()

@@ -46,7 +46,7 @@ teardown_file() {
 	while read -r p; do
 		kill -0 "$p"
 	done <"$STACK_RUN_DIR/authd-single.pids"
-	[ "$(sqlite3 "$STACK_DB" "SELECT count(*) FROM users WHERE account_role = 'ADMIN'")" -eq 1 ]
+	[ "$(stack_sql "SELECT count(*) FROM users WHERE account_role = 'ADMIN'")" -eq 1 ]
 	login_user root@example.com admin-pass1
 	api_bearer "$ACCESS_TOKEN" GET '/api/v1/auth/validate?role=ADMIN'
 	assert_status 200

@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 #
 # The database answers of SPEC §1: a write lock held past the busy
-# timeout is a 503 DB_LOCKED with Retry-After, and reads go on (WAL).
+# timeout is a 503 DB_LOCKED with Retry-After, and reads go on (SQLite's
+# WAL; PostgreSQL's lock_timeout, which the driver sets from
+# SQLITE_BUSY_TIMEOUT_MS, and its readers that writers never block).
 
 load helpers
 
@@ -16,7 +18,7 @@ teardown_file() {
 
 # A test that fails while the lock is held lets the holder go.
 teardown() {
-	touch "$BATS_TEST_TMPDIR/release"
+	release_write_lock
 }
 
 @test "a write lock held past the busy timeout answers 503 DB_LOCKED with Retry-After: 1; reads go on" {
@@ -25,20 +27,8 @@ teardown() {
 	n=$(unique_name lock)
 	# Another process takes the write lock and holds it until told to let
 	# go (the file "release"), saying when it has it (the file "locked").
-	"$PY" - "$STACK_DB" "$dir" <<'EOF' &
-import os, sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-db.execute("BEGIN IMMEDIATE")
-db.execute("INSERT INTO throttle_events VALUES ('hold', 'x', 0)")
-open(os.path.join(sys.argv[2], "locked"), "w").close()
-deadline = time.monotonic() + 60
-while not os.path.exists(os.path.join(sys.argv[2], "release")):
-    if time.monotonic() > deadline:
-        sys.exit("never released")
-    time.sleep(0.05)
-db.execute("ROLLBACK")
-EOF
-	holder=$!
+	hold_write_lock "$dir"
+	holder=$HOLDER
 	wait_until 10 test -f "$dir/locked"
 	api POST /api/v1/auth/register "{\"email\":\"$n@example.com\",\"username\":\"$n\",\"password\":\"secret123\"}"
 	assert_status 503

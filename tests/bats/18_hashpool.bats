@@ -189,7 +189,7 @@ now_ms() {
 	[[ $output == *'{"detail":"Service temporarily unavailable. Please try again later."}'* ]]
 	grep "req=late-login-1 " "$STACK_AUTH_LOG" | grep -q "status=503.*queued_ms=1[0-9][0-9][0-9]"
 	# Refused before the handler: no login happened, no session exists.
-	[ "$(sqlite3 "$STACK_DB" "SELECT count(*) FROM sessions WHERE user_id = '$USER_ID'")" -eq 0 ]
+	[ "$(stack_sql "SELECT count(*) FROM sessions WHERE user_id = '$USER_ID'")" -eq 0 ]
 	# Within the timeout it is served.
 	run "$PY" "$FCGI" "$STACK_HASH_SOCKET" POST /api/v1/auth/login \
 	    "AUTHD_REQUEST_START=$fresh" <<<"$body"
@@ -299,6 +299,7 @@ now_ms() {
 	assert_pool hash
 }
 
+# bats test_tags=sqlite-file
 @test "a hashing worker that cannot start is respawned with a growing back-off" {
 	local start n hp ready
 	hp=$(hash_worker_pids)

@@ -179,9 +179,8 @@ assert_dead_and_alive() {
 	second_login
 	validate_with "$A1"
 	assert_status 200
-	run sqlite3 -cmd '.timeout 5000' "$STACK_DB" \
-	    "UPDATE sessions SET expires_at = strftime('%s','now') - 1 WHERE id = '$S1'"
-	[[ $status -eq 0 ]] || _fail "sqlite3: $output"
+	run stack_sql "UPDATE sessions SET expires_at = $(($(date +%s) - 1)) WHERE id = '$S1'"
+	[[ $status -eq 0 ]] || _fail "stack_sql: $output"
 	[[ $(db_sql "SELECT count(*) FROM sessions WHERE id = '$S1' AND revoked_at IS NULL") -eq 1 ]] || _fail "not the expiry alone"
 	assert_dead_and_alive "$A1" "$A2"
 }

@@ -19,7 +19,7 @@ teardown_file() {
 }
 
 sql() {
-	sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" "$1"
+	stack_sql "$1"
 }
 
 # bcrypt_hash PASSWORD: the hash the FastAPI service stored for it.
@@ -42,7 +42,7 @@ imported_user() {
 	    _fail "not a bcrypt 2b hash: $USER_HASH" || return 1
 	sql "INSERT INTO users (id, email, username, password_hash, created_at, updated_at)
 	     VALUES ('$USER_ID', '$USER_EMAIL', '$USER_NAME', '$USER_HASH',
-	             strftime('%s', 'now') - 86400, strftime('%s', 'now') - 86400)"
+	             $(($(date +%s) - 86400)), $(($(date +%s) - 86400)))"
 }
 
 stored_hash() {

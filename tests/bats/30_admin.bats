@@ -36,7 +36,7 @@ teardown_file() {
 }
 
 sql() {
-	sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" "$1"
+	stack_sql "$1"
 }
 
 validate_with() {
@@ -76,7 +76,7 @@ new_moderator() {
 check_start() {
 	local dir
 	dir=$(mktemp -d "$BATS_TEST_TMPDIR/check.XXXXXX")
-	run env -u ADMIN_EMAIL -u ADMIN_USERNAME -u ADMIN_PASSWORD \
+	run env -u ADMIN_EMAIL -u ADMIN_USERNAME -u ADMIN_PASSWORD -u DATABASE_URL \
 	    AUTH_STATE_DIR="$dir" DATABASE_PATH="$dir/auth.db" \
 	    MAIL_SPOOL_DIR="$dir/spool" MAIL_OUTBOX_DIR="$dir/outbox" \
 	    "$@" "$AUTHD_BIN" --check
@@ -144,7 +144,7 @@ check_start() {
 	[[ $status -eq 0 ]] || _fail "$output"
 	dir=$(dirname "$CHECK_DB")
 	sqlite3 "$CHECK_DB" "INSERT INTO users (id, email, username, password_hash, created_at, updated_at) VALUES ('$UUID0', 'boss@example.com', 'someone', 'x', 1, 1)"
-	run env -u ADMIN_EMAIL -u ADMIN_USERNAME -u ADMIN_PASSWORD \
+	run env -u ADMIN_EMAIL -u ADMIN_USERNAME -u ADMIN_PASSWORD -u DATABASE_URL \
 	    AUTH_STATE_DIR="$dir" DATABASE_PATH="$CHECK_DB" \
 	    MAIL_SPOOL_DIR="$dir/spool" MAIL_OUTBOX_DIR="$dir/outbox" \
 	    ADMIN_EMAIL=boss@example.com ADMIN_USERNAME=boss ADMIN_PASSWORD=bosspass1 \
@@ -283,14 +283,15 @@ check_start() {
 }
 
 @test "the default page holds 50 users" {
-	local tag
+	local tag i now vals=""
 	tag=$(unique_name dp)
+	now=$(date +%s)
 	# 60 accounts matching tag, put straight into the database.
-	sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
-	     INSERT INTO users (id, email, username, password_hash, created_at, updated_at)
-	     SELECT printf('6f1c2d4e-%04x-4000-8000-%012x', abs(random()) % 65536, i),
-	            '$tag' || i || '@example.com', '${tag}_' || i, '!test', strftime('%s','now'), strftime('%s','now')
-	     FROM n"
+	for i in $(seq 1 60); do
+		vals+="${vals:+,}('6f1c2d4e-$(printf '%04x' $((RANDOM % 65536)))-4000-8000-$(printf '%012x' "$i")',"
+		vals+=" '$tag$i@example.com', '${tag}_$i', '!test', $now, $now)"
+	done
+	sql "INSERT INTO users (id, email, username, password_hash, created_at, updated_at) VALUES $vals"
 	api_bearer "$ADMIN_TOKEN" GET "/api/v1/users?q=$tag"
 	assert_status 200
 	assert_json_eq .total 60

@@ -60,7 +60,7 @@ restart_with() {
 
 # sql STATEMENTS: run against the stack's database while it serves.
 sql() {
-	sqlite3 -cmd '.timeout 5000' "$STACK_DB" "$@"
+	stack_sql "$@"
 }
 
 now() {
@@ -131,7 +131,7 @@ assert_429() {
 	[[ $body == "$unknown" ]]
 	# The typed identifier is kept only as a hash.
 	[[ $(sql "SELECT count(*) FROM lockouts WHERE key LIKE 'ident:%'") == 1 ]]
-	[ "$(sqlite3 "$STACK_DB" .dump | grep -c "$ghost")" -eq 0 ]
+	[ "$(stack_db_dump | grep -c "$ghost")" -eq 0 ]
 }
 
 @test "the lockout answers Retry-After with the seconds left" {

@@ -34,7 +34,7 @@ setup() {
 }
 
 sql() {
-	sqlite3 -cmd '.timeout 5000' "$STACK_DB" "$@"
+	stack_sql "$@"
 }
 
 # CPU ticks (user + system) used so far by all workers, fast and hashing.
@@ -60,7 +60,7 @@ reset_token_for() {
 	hex=$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)
 	now=$(date +%s)
 	sql "INSERT INTO user_tokens (hash, user_id, kind, created_at, expires_at)
-	     VALUES (X'$hex', '$1', 'reset', $now, $((now + 900)))" || return 1
+	     VALUES ($(sql_blob "$hex"), '$1', 'reset', $now, $((now + 900)))" || return 1
 	echo "$tok"
 }
 

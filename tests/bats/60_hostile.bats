@@ -22,13 +22,13 @@ teardown_file() {
 }
 
 sql() {
-	sqlite3 -cmd '.timeout 5000' "$STACK_DB" "$@"
+	stack_sql "$@"
 }
 
 # Every table's rows, in a stable order.
 db_dump() {
 	local t
-	for t in $(sql "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
+	for t in $(stack_tables); do
 		echo "== $t"
 		sql -header "SELECT * FROM \"$t\" ORDER BY 1, 2"
 	done

@@ -181,9 +181,17 @@ _mailer_sent() {
 	# The mailer has logged its deliveries (a verification and a reset
 	# per run of the flows).
 	wait_until 10 _mailer_sent 2
-	local -a files=()
+	local -a files=() db=()
 	local f s hits=0
-	for f in "$STACK_LOG_DIR"/*.log "$STACK_DB" "$STACK_DB-wal" "$STACK_DB-shm"; do
+	# The database: SQLite's files as they are on disk (freed pages and
+	# the WAL included), or PostgreSQL's content as pg_dump writes it.
+	if [[ $STACK_BACKEND == postgresql ]]; then
+		stack_db_dump >"$BATS_TEST_TMPDIR/db.dump"
+		db=("$BATS_TEST_TMPDIR/db.dump")
+	else
+		db=("$STACK_DB" "$STACK_DB-wal" "$STACK_DB-shm")
+	fi
+	for f in "$STACK_LOG_DIR"/*.log "${db[@]}"; do
 		if [[ -f $f ]]; then
 			files+=("$f")
 		fi
@@ -194,7 +202,7 @@ _mailer_sent() {
 	grep -qE 'mail .*(sent|delivered)|sent' "$STACK_MAILER_LOG"
 	# The search does see into these files: the (not secret) admin email
 	# is in the database, the request lines are in nginx's log.
-	cat "$STACK_DB" "$STACK_DB-wal" 2>/dev/null | grep -aqF "$ADMIN_EMAIL"
+	cat "${db[@]}" 2>/dev/null | grep -aqF "$ADMIN_EMAIL"
 	grep -qF /api/v1/auth/refresh "$STACK_NGINX_ACCESS_LOG"
 	while IFS= read -r s; do
 		for f in "${files[@]}"; do
@@ -210,8 +218,8 @@ _mailer_sent() {
 @test "the database holds token hashes, not tokens" {
 	ensure_flows
 	# Every stored hash is 32 bytes; nothing looks like a token string.
-	[[ $(sqlite3 "$STACK_DB" "SELECT count(*) FROM refresh_tokens WHERE length(hash) != 32") == 0 ]]
-	[[ $(sqlite3 "$STACK_DB" "SELECT count(*) FROM user_tokens WHERE length(hash) != 32") == 0 ]]
-	[[ $(sqlite3 "$STACK_DB" "SELECT count(*) FROM user_tokens") -ge 2 ]]
-	[[ $(sqlite3 "$STACK_DB" "SELECT count(*) FROM users WHERE password_hash NOT LIKE '\$argon2id\$%' AND password_hash != '!deleted'") == 0 ]]
+	[[ $(stack_sql "SELECT count(*) FROM refresh_tokens WHERE length(hash) != 32") == 0 ]]
+	[[ $(stack_sql "SELECT count(*) FROM user_tokens WHERE length(hash) != 32") == 0 ]]
+	[[ $(stack_sql "SELECT count(*) FROM user_tokens") -ge 2 ]]
+	[[ $(stack_sql "SELECT count(*) FROM users WHERE password_hash NOT LIKE '\$argon2id\$%' AND password_hash != '!deleted'") == 0 ]]
 }

@@ -163,8 +163,8 @@ json_file_get() {
 	local token
 	registered
 	token=$(reset_token_for "$USER_EMAIL")
-	sql "UPDATE user_tokens SET expires_at = strftime('%s','now') - 1
-	     WHERE hash = x'$(token_sha "$token")'"
+	sql "UPDATE user_tokens SET expires_at = $(($(date +%s) - 1))
+	     WHERE hash = $(sql_blob "$(token_sha "$token")")"
 	reset "$token" newpass456
 	assert_status 400
 	assert_body_json '{"detail":"Invalid or expired reset token"}'

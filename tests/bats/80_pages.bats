@@ -68,9 +68,13 @@ assert_page_headers() {
 	[[ $c != *"Secure"* && $c != *"Domain="* ]] || _fail "Secure or Domain without reason: $c"
 	v=$(jar_cookie authd_session)
 	(( ${#v} >= 43 )) || _fail "cookie too short: ${#v}"
-	run db_sql "SELECT count(*) FROM sessions WHERE cookie_hash = x'$(printf '%s' "$v" | sha256sum | cut -c1-64)' AND kind = 'browser'"
+	run db_sql "SELECT count(*) FROM sessions WHERE cookie_hash = $(sql_blob "$(printf '%s' "$v" | sha256sum | cut -c1-64)") AND kind = 'browser'"
 	[[ $output == 1 ]] || _fail "no session row by the cookie's SHA-256: $output"
-	run db_sql "SELECT count(*) FROM sessions WHERE instr(hex(cookie_hash), hex('$v')) > 0 OR user_agent = '$v'"
+	if [[ $STACK_BACKEND == postgresql ]]; then
+		run db_sql "SELECT count(*) FROM sessions WHERE position(convert_to('$v', 'UTF8') in cookie_hash) > 0 OR user_agent = '$v'"
+	else
+		run db_sql "SELECT count(*) FROM sessions WHERE instr(hex(cookie_hash), hex('$v')) > 0 OR user_agent = '$v'"
+	fi
 	[[ $output == 0 ]] || _fail "the cookie itself is stored"
 	page GET /auth/account
 	assert_status 200
@@ -318,7 +322,7 @@ assert_page_headers() {
 	browser_login "$USER_NAME" "$USER_PASSWORD"
 	local other sid
 	other=$(JAR=$BATS_TEST_TMPDIR/jar2; : >"$JAR"; browser_login "$USER_NAME" "$USER_PASSWORD" >/dev/null; jar_cookie authd_session)
-	sid=$(db_sql "SELECT id FROM sessions WHERE cookie_hash = x'$(printf '%s' "$other" | sha256sum | cut -c1-64)'")
+	sid=$(db_sql "SELECT id FROM sessions WHERE cookie_hash = $(sql_blob "$(printf '%s' "$other" | sha256sum | cut -c1-64)")")
 	page GET /auth/account
 	[[ $body == *"$sid"* && $body == *"this browser"* ]] || _fail "sessions not listed"
 	form_post /auth/account/sessions/end "session_id=$sid" /auth/account

@@ -97,7 +97,7 @@ wait_clock() { wait_until $(( $1 + 5 )) _clock_past "$1"; }
 @test "the last use is not written on every request" {
 	signed_in_cookie
 	local sid before after i
-	sid=$(db_sql "SELECT id FROM sessions WHERE cookie_hash = x'$(printf '%s' "$SESSION_COOKIE" | sha256sum | cut -c1-64)'")
+	sid=$(db_sql "SELECT id FROM sessions WHERE cookie_hash = $(sql_blob "$(printf '%s' "$SESSION_COOKIE" | sha256sum | cut -c1-64)")")
 	before=$(db_sql "SELECT last_used_at FROM sessions WHERE id = '$sid'")
 	CLOCK0=$before
 	for i in 1 2 3 4 5; do

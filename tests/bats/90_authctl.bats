@@ -90,6 +90,11 @@ for u in json.loads(sys.argv[1])["items"]:
 	done
 }
 
+# A test that fails while hold_write_lock holds the lock lets it go.
+teardown() {
+	release_write_lock
+}
+
 # ---------------------------------------------------------------------------
 # Usage
 
@@ -510,17 +515,14 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 
 @test "a database locked past the busy timeout: a clear message, exit 1, nothing changed" {
 	registered
-	local held=$BATS_TEST_TMPDIR/held go=$BATS_TEST_TMPDIR/go waiter holder
-	waiter=$BATS_TEST_TMPDIR/wait.sh
-	printf 'for i in $(seq 600); do [ -e %s ] && exit 0; sleep 0.05; done\n' "$go" >"$waiter"
-	printf 'BEGIN IMMEDIATE;\nINSERT INTO throttle_events VALUES (%s, %s, 0);\n.shell touch %s\n.shell sh %s\nROLLBACK;\n' \
-	    "'hold'" "'x'" "$held" "$waiter" | sqlite3 "$STACK_DB" &
-	holder=$!
-	wait_until 10 test -e "$held"
+	local holder
+	hold_write_lock "$BATS_TEST_TMPDIR"
+	holder=$HOLDER
+	wait_until 10 test -e "$BATS_TEST_TMPDIR/locked"
 
 	SQLITE_BUSY_TIMEOUT_MS=200 actl user role "$USER_ID" MODERATOR
-	touch "$go"
-	wait "$holder"
+	release_write_lock
+	wait "$holder" || true
 	exit_is 1
 	[[ $err == *"the database is locked by another process"* ]] || _fail "$err"
 	[[ $(audit_lines role_change "$USER_ID") -eq 0 ]] || _fail "$err"
@@ -529,22 +531,20 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 	[[ $(outj .account_role) == REGULAR ]] || _fail "changed: $out"
 }
 
-@test "a read during a held write lock still answers (WAL)" {
+@test "a read during a held write lock still answers (WAL, or PostgreSQL's readers)" {
 	registered
-	local held=$BATS_TEST_TMPDIR/held go=$BATS_TEST_TMPDIR/go waiter holder
-	waiter=$BATS_TEST_TMPDIR/wait.sh
-	printf 'for i in $(seq 600); do [ -e %s ] && exit 0; sleep 0.05; done\n' "$go" >"$waiter"
-	printf 'BEGIN IMMEDIATE;\nINSERT INTO throttle_events VALUES (%s, %s, 0);\n.shell touch %s\n.shell sh %s\nROLLBACK;\n' \
-	    "'hold'" "'x'" "$held" "$waiter" | sqlite3 "$STACK_DB" &
-	holder=$!
-	wait_until 10 test -e "$held"
+	local holder
+	hold_write_lock "$BATS_TEST_TMPDIR"
+	holder=$HOLDER
+	wait_until 10 test -e "$BATS_TEST_TMPDIR/locked"
 	SQLITE_BUSY_TIMEOUT_MS=200 actl user show "$USER_ID" --json
-	touch "$go"
-	wait "$holder"
+	release_write_lock
+	wait "$holder" || true
 	ok_or_fail
 	[[ $(outj .id) == "$USER_ID" ]] || _fail "$out"
 }
 
+# bats test_tags=sqlite-file
 @test "backup while the service runs: a 0600 copy that opens and holds the users; no overwrite without --force" {
 	registered
 	local b=$BATS_TEST_TMPDIR/copy.db writer i sum
@@ -581,6 +581,7 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 	[[ -z $(find "$BATS_TEST_TMPDIR" -name 'copy.db.tmp-*') ]] || _fail "temporary file left"
 }
 
+# bats test_tags=sqlite-file
 @test "a full disk: backup and output fail with a clear message and exit 1, leaving no partial file" {
 	local mnt=$BATS_TEST_TMPDIR/tiny
 	mkdir -p "$mnt"
@@ -600,6 +601,7 @@ print([s["id"] for s in json.loads(sys.argv[1]) if s["user_agent"] == "ctl-one"]
 	    _fail "$(cat "$BATS_TEST_TMPDIR/err")"
 }
 
+# bats test_tags=sqlite-file
 @test "root on a state directory owned by another user is refused unless --force" {
 	[[ $(id -u) -eq 0 ]] || _fail "this test needs root"
 	local d=$BATS_TEST_TMPDIR/svcstate

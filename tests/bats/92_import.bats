@@ -122,8 +122,19 @@ ctl_err() {
 }
 
 # sql QUERY [ARGS...]: one query on the stack's database, rows printed
-# with | between columns.
+# with | between columns; each ? takes the next ARG (in the PostgreSQL
+# pass as a quoted literal).
 sql() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		local q=$1 v lit
+		shift
+		for v in "$@"; do
+			lit="'${v//\'/\'\'}'"
+			q=${q/\?/$lit}
+		done
+		stack_sql "$q"
+		return
+	fi
 	"$PY" - "$STACK_DB" "$@" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1], timeout=10)
@@ -158,6 +169,11 @@ import_flask() {
 
 login_as() {
 	api POST /api/v1/auth/login "{\"login\":\"$1\",\"password\":\"$2\"}"
+}
+
+# A test that fails while hold_write_lock holds the lock lets it go.
+teardown() {
+	release_write_lock
 }
 
 @test "import fastapi --dry-run reports what it would do and writes nothing" {
@@ -409,21 +425,12 @@ EOF
 	local before holder
 	before=$(users_count)
 	# Another process holds the write lock until told to let go.
-	"$PY" - "$STACK_DB" "$BATS_TEST_TMPDIR" <<'EOF' &
-import os, sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-open(sys.argv[2] + "/locked", "w").close()
-deadline = time.time() + 30
-while not os.path.exists(sys.argv[2] + "/release") and time.time() < deadline:
-    time.sleep(0.05)
-db.execute("ROLLBACK")
-EOF
-	holder=$!
+	hold_write_lock "$BATS_TEST_TMPDIR"
+	holder=$HOLDER
 	wait_until 10 test -e "$BATS_TEST_TMPDIR/locked"
 	SQLITE_BUSY_TIMEOUT_MS=200 run ctl import flask-json "$FIX/dry.json"
-	touch "$BATS_TEST_TMPDIR/release"
-	wait "$holder"
+	release_write_lock
+	wait "$holder" || true
 	[ "$status" -eq 1 ] || { echo "$output"; ctl_err; false; }
 	[ -z "$output" ]
 	# (authctl's common opening migrates in BEGIN IMMEDIATE, so the

@@ -119,21 +119,11 @@ admin_token() {
 	# A reset token of our own making, stored as the service stores them.
 	local tok
 	tok=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(32)[:43])')
-	"$PY" - "$STACK_DB" "$USER_ID" "$tok" <<'EOF'
-import hashlib, sqlite3, sys, time
-db, uid, tok = sys.argv[1:]
-c = sqlite3.connect(db)
-cols = [r[1] for r in c.execute("PRAGMA table_info(user_tokens)")]
-now = int(time.time())
-row = {"hash": hashlib.sha256(tok.encode()).digest(), "user_id": uid,
-       "kind": "reset", "created_at": now, "expires_at": now + 600}
-row = {k: v for k, v in row.items() if k in cols}
-if "id" in cols:
-    import uuid
-    row["id"] = str(uuid.uuid4())
-c.execute("INSERT INTO user_tokens (%s) VALUES (%s)" % (",".join(row), ",".join("?" * len(row))), list(row.values()))
-c.commit()
-EOF
+	local hex now
+	hex=$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)
+	now=$(date +%s)
+	stack_sql "INSERT INTO user_tokens (hash, user_id, kind, created_at, expires_at)
+	     VALUES ($(sql_blob "$hex"), '$USER_ID', 'reset', $now, $((now + 600)))"
 	mark
 	api POST /api/v1/auth/reset-password "{\"token\":\"$tok\",\"new_password\":\"Reset-pass-43\"}"
 	assert_status 200

@@ -230,15 +230,109 @@ proc_cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-# db_sql SQL: run SQL on the stack's database (sqlite3 on STACK_DB, or
-# psql on DATABASE_URL in the PostgreSQL pass) and print the rows the way
-# sqlite3 does: one a line, columns separated by |. For SQL both dialects
-# read the same.
-db_sql() {
+# stack_sql [-header] SQL...: run each SQL on the stack's database
+# (sqlite3 on STACK_DB, or psql on DATABASE_URL in the PostgreSQL pass)
+# and print the rows the way sqlite3 does: one a line, columns separated
+# by |; -header: the column names first. Only for SQL both dialects read
+# the same.
+stack_sql() {
+	local -a cmds=() opts=(-t)
+	local q
 	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
-		psql -X -q -At -F '|' -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"
+		if [[ ${1-} == -header ]]; then
+			shift
+			opts=(-P footer=off)
+		fi
+		for q in "$@"; do
+			cmds+=(-c "$q")
+		done
+		psql -X -q -A "${opts[@]}" -F '|' -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "${cmds[@]}"
 	else
-		sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" "$1"
+		sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" "$@"
+	fi
+}
+
+# stack_tables: the names of the stack's tables, one a line, sorted.
+stack_tables() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		stack_sql "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+	else
+		stack_sql "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+	fi
+}
+
+# sql_blob HEX: the SQL literal of the bytes HEX in the stack's dialect.
+sql_blob() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		printf '%s\n' "'\\x$1'::bytea"
+	else
+		printf "x'%s'\n" "$1"
+	fi
+}
+
+# hold_write_lock DIR: another process takes the write lock of the users and
+# holds it until DIR/release exists (release_write_lock, also from a
+# teardown); DIR/locked says it has it. Sets HOLDER (its pid). SQLite:
+# BEGIN IMMEDIATE and a write; PostgreSQL: LOCK TABLE users IN EXCLUSIVE
+# MODE, which stops writes and lets reads through, as SQLite's WAL does.
+hold_write_lock() {
+	local dir=$1
+	if [[ $STACK_BACKEND == postgresql ]]; then
+		# psql in one transaction holding a lock that lets reads through
+		# (EXCLUSIVE conflicts with writes, not with ACCESS SHARE).
+		{
+			local deadline=$((SECONDS + 60))
+			echo "BEGIN; LOCK TABLE users IN EXCLUSIVE MODE; SELECT 'locked';"
+			while [[ ! -e $dir/release ]] && (( SECONDS < deadline )); do
+				sleep 0.05 # sleep-ok: the poll interval of the holder's wait
+			done
+			echo "ROLLBACK;"
+		} | psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" >"$dir/holder.out" 2>&1 &
+		HOLDER=$!
+		HOLD_DIR=$dir
+		wait_until 10 grep -qx locked "$dir/holder.out"
+		touch "$dir/locked"
+		return
+	fi
+	"$PY" - "$STACK_DB" "$dir" <<'EOF' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+db.execute("BEGIN IMMEDIATE")
+db.execute("INSERT INTO throttle_events VALUES ('hold', 'x', 0)")
+open(os.path.join(sys.argv[2], "locked"), "w").close()
+deadline = time.monotonic() + 60
+while not os.path.exists(os.path.join(sys.argv[2], "release")):
+    if time.monotonic() > deadline:
+        sys.exit("never released")
+    time.sleep(0.05)
+db.execute("ROLLBACK")
+EOF
+	HOLDER=$!
+	HOLD_DIR=$dir
+}
+
+# release_write_lock: let hold_write_lock's holder go (and stop it if it
+# does not); safe when none is held.
+release_write_lock() {
+	[[ -n ${HOLD_DIR:-} ]] || return 0
+	touch "$HOLD_DIR/release"
+	if [[ -n ${HOLDER:-} ]] && ! wait_until 10 _holder_gone; then
+		kill "$HOLDER" 2>/dev/null || true
+	fi
+	HOLD_DIR=
+}
+
+_holder_gone() {
+	! kill -0 "$HOLDER" 2>/dev/null
+}
+
+# stack_db_dump: the stack's whole database as text (sqlite3 .dump, or
+# pg_dump in the PostgreSQL pass).
+stack_db_dump() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		pg_dump --no-owner -d "$DATABASE_URL"
+	else
+		sqlite3 -batch -cmd '.timeout 5000' "$STACK_DB" .dump
 	fi
 }
 

@@ -15,7 +15,7 @@
 
 # sql STATEMENTS: run against the stack's database while it serves.
 sql() {
-	sqlite3 -cmd '.timeout 5000' "$STACK_DB" "$@"
+	stack_sql "$@"
 }
 
 # mails ADDR [reset|verify|any]: the delivered messages to ADDR of that

@@ -66,8 +66,13 @@ validate_cookie() {
 	api GET /api/v1/auth/validate '' -H "Cookie: authd_session=$1"
 }
 
-# db_sql SQL: one query on the stack's database (read only).
+# db_sql SQL: one query on the stack's database (read only); blobs in hex
+# (in the PostgreSQL pass: stack_sql, bytea as psql prints it).
 db_sql() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		stack_sql "$1"
+		return
+	fi
 	"$PY" -c 'import sqlite3, sys
 c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
 for row in c.execute(sys.argv[2]):
