@@ -198,6 +198,65 @@ pgdrv_unhex(const char *in, unsigned char *out)
 	return (long)(n / 2);
 }
 
+/*
+ * The length of the valid UTF-8 sequence at s (n bytes left), 0 when
+ * there is none: RFC 3629, as PostgreSQL checks it (no overlong forms,
+ * no surrogates, nothing above U+10FFFF).
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t	len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return len;
+}
+
+char *
+pgdrv_utf8(const char *in)
+{
+	const unsigned char	*s = (const unsigned char *)in;
+	size_t			 n = strlen(in), i, k, o = 0;
+	char			*out;
+
+	for (i = 0; i < n; i += k)
+		if ((k = utf8_seq(s + i, n - i)) == 0)
+			break;
+	if (i == n)
+		return xstrdup(in);
+	/* Each bad byte becomes U+FFFD: 3 bytes for 1 at most. */
+	out = xmalloc(n * 3 + 1);
+	for (i = 0; i < n; i += k) {
+		if ((k = utf8_seq(s + i, n - i)) == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			k = 1;
+		} else {
+			memcpy(out + o, s + i, k);
+			o += k;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 int
 pgdrv_describe(const char *url, char *out, size_t outlen)
 {
@@ -433,6 +492,12 @@ pgdrv_open(const char *url, int lock_ms, struct pgdrv **out)
 	return 0;
 }
 
+const char *
+pgdrv_where(const struct pgdrv *d)
+{
+	return d->where;
+}
+
 void
 pgdrv_close(struct pgdrv *d)
 {
@@ -577,7 +642,7 @@ pgdrv_bind_text(struct pgdrv_stmt *s, int i, const char *v)
 	if ((i = slot(s, i)) < 0)
 		return;
 	if (v != NULL)
-		s->vals[i] = xstrdup(v);
+		s->vals[i] = pgdrv_utf8(v);
 }
 
 void
@@ -852,7 +917,9 @@ pgdrv_commit(struct pgdrv *d)
 		rc = STORE_EDB;
 	}
 	PQclear(res);
+	/* Over either way (lost with the connection, if it went). */
 	d->in_tx = 0;
+	d->tx_lost = 0;
 	if (d->conn != NULL && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
 		(void)command(d, "ROLLBACK");
 	return rc;

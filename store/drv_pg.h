@@ -30,6 +30,8 @@ struct pgdrv_stmt;
  */
 int		 pgdrv_open(const char *url, int lock_ms, struct pgdrv **out);
 void		 pgdrv_close(struct pgdrv *);
+/* "host:port/db" of the connection, for messages. */
+const char	*pgdrv_where(const struct pgdrv *);
 
 struct pgdrv_stmt *pgdrv_prepare(struct pgdrv *, const char *sql);
 void		 pgdrv_finalize(struct pgdrv_stmt *);
@@ -79,6 +81,16 @@ char		*pgdrv_translate(const char *sql, int *nparams);
  * when the text is not in that format.
  */
 long		 pgdrv_unhex(const char *in, unsigned char *out);
+/*
+ * A text parameter as PostgreSQL takes it: an allocated copy of in with
+ * every byte that is not part of valid UTF-8 replaced by U+FFFD.  SQLite
+ * keeps any bytes; a PostgreSQL database in UTF-8 refuses them (22021),
+ * which would turn a lookup by a hostile id into a 500.  A repaired text
+ * can only equal a stored text that holds U+FFFD where it had bad
+ * bytes: the keys looked up (ids, emails, usernames, checked as UTF-8
+ * before) hold neither.
+ */
+char		*pgdrv_utf8(const char *in);
 /*
  * Writes "host[:port]/dbname" of a connection URL to out (never its user
  * or password); -1 when the URL cannot be parsed.
