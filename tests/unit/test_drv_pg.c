@@ -106,6 +106,32 @@ test_unhex(void)
 }
 
 static void
+test_utf8(void)
+{
+	static const struct {
+		const char	*in, *out;
+	} cases[] = {
+		{ "", "" },
+		{ "plain ascii", "plain ascii" },
+		{ "\xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80", "\xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "a\xff" "b", "a\xef\xbf\xbd" "b" },
+		{ "\xff\xfe", "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd" },	/* overlong / */
+		{ "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },	/* surrogate */
+		{ "\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "end\xe2\x82", "end\xef\xbf\xbd\xef\xbf\xbd" },	/* cut short */
+	};
+	char	*t;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t = pgdrv_utf8(cases[i].in);
+		T_OK(strcmp(t, cases[i].out) == 0, "utf8 case %zu", i);
+		free(t);
+	}
+}
+
+static void
 test_describe(void)
 {
 	char	buf[256];
@@ -406,8 +432,26 @@ test_roundtrip(struct pgdrv *d)
 	T_OK(pgdrv_col_blob(r, 2, &len) == NULL && len == 0, "NULL blob");
 	T_OK(pgdrv_col_null(r, 4) && pgdrv_col_int64(r, 4) == 0, "NULL int");
 	pgdrv_reset(r);
+
+	/* Bytes that are not UTF-8: stored repaired, not refused. */
+	pgdrv_bind_int64(s, 1, 3);
+	pgdrv_bind_text(s, 2, "agent \xff\xfe");
+	pgdrv_bind_null(s, 3);
+	pgdrv_bind_null(s, 4);
+	pgdrv_bind_null(s, 5);
+	T_OK((rc = pgdrv_step(s)) == DRV_DONE, "invalid UTF-8 stored (%d)", rc);
+	pgdrv_reset(s);
+	pgdrv_bind_int64(r, 1, 3);
+	T_OK(pgdrv_step(r) == DRV_ROW, "row found");
+	T_STREQ(pgdrv_col_text(r, 1), "agent \xef\xbf\xbd\xef\xbf\xbd");
+	pgdrv_reset(r);
 	pgdrv_finalize(s);
 	pgdrv_finalize(r);
+	s = pgdrv_prepare(d, "SELECT count(*) FROM t WHERE name = ?1");
+	pgdrv_bind_text(s, 1, "\xc0\xaf");
+	T_OK(pgdrv_step(s) == DRV_ROW && pgdrv_col_int64(s, 0) == 0,
+	    "a lookup by a text that is not UTF-8 finds nothing, no error");
+	pgdrv_finalize(s);
 }
 
 static void
@@ -869,6 +913,7 @@ main(void)
 
 	test_translate();
 	test_unhex();
+	test_utf8();
 	test_describe();
 	if (start_server() == -1 || server_parts() == -1) {
 		T_OK(0, "a PostgreSQL server to test against");
