@@ -245,11 +245,13 @@ SUBST	= sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SHAREDIR@|$(SHAREDIR)|g' \
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) \
-	    $(DESTDIR)$(SHAREDIR)/migrations $(DESTDIR)$(SHAREDIR)/templates \
+	    $(DESTDIR)$(SHAREDIR)/migrations $(DESTDIR)$(SHAREDIR)/migrations/pg \
+	    $(DESTDIR)$(SHAREDIR)/templates \
 	    $(DESTDIR)$(SHAREDIR)/nginx $(DESTDIR)$(SHAREDIR)/spawn
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 schema.sql $(DESTDIR)$(SHAREDIR)/
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(SHAREDIR)/migrations/
+	install -m 0644 $(PG_MIGRATIONS) $(DESTDIR)$(SHAREDIR)/migrations/pg/
 	install -m 0644 mail/templates/* $(DESTDIR)$(SHAREDIR)/templates/
 	install -m 0644 nginx/authd.conf nginx/authd-upstream.conf \
 	    nginx/authd-validate.conf nginx/authd-protect.conf \
@@ -276,7 +278,7 @@ clean:
 	    -type f -exec rm -f {} +
 	rm -f store/migrations.inc store/pg/migrations.inc \
 	    handlers/openapi.inc pages/pages.inc \
-	    bench/hash_time
+	    bench/hash_time bench/drv_ops
 	rm -rf gen build-arm64 build-sanitize tests/fuzz/build tests/unit/.counts
 
 # No built-in rules (test_x is linked from test_x.o, never from test_x.c);
