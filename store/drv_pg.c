@@ -360,9 +360,17 @@ session_setup(struct pgdrv *d)
 static int
 connect_now(struct pgdrv *d)
 {
+	/*
+	 * A server gone silent over TCP (no reset) fails the connection
+	 * within seconds instead of holding a worker: keepalives, and a
+	 * bound on unacknowledged writes.  Unix sockets ignore them.
+	 */
 	const char	*keys[] = { "connect_timeout", "application_name",
-			    "dbname", NULL };
-	const char	*vals[] = { "2", "authd", d->url, NULL };
+			    "keepalives_idle", "keepalives_interval",
+			    "keepalives_count", "tcp_user_timeout", "dbname",
+			    NULL };
+	const char	*vals[] = { "2", "authd", "30", "10", "3", "10000",
+			    d->url, NULL };
 	int64_t		 now = mono_ms();
 	char		 msg[512];
 
