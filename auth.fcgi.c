@@ -249,37 +249,37 @@ int
 main(int argc, char *argv[])
 {
 	struct opts	 o;
+	struct config	*conf;
 	char		 err[512];
-	int		 lfd[WC__MAX], rc;
+	int		 lfd[WC__MAX], rc = 1;
 
 	parse_args(argc, argv, &o);
 	umask(0077);
 	log_init("auth.fcgi", 0);
-	if (config_load(1, err, sizeof(err)) == -1) {
+	if ((conf = config_load(1, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "auth.fcgi: configuration: %s\n", err);
 		return 2;
 	}
 	log_init(!o.single ? "auth.fcgi" : o.wc == WC_HASH ?
-	    "auth.fcgi-hash-worker" : "auth.fcgi-worker", cfg.debug);
-	if (store_migrate(cfg.database_path, &cfg) == -1 ||
-	    spool_init(cfg.spool_dir) == -1)
-		return 1;
-	if (admin_bootstrap() == -1)
-		return 1;
+	    "auth.fcgi-hash-worker" : "auth.fcgi-worker", conf->debug);
+	if (store_migrate(conf->database_path, conf) == -1 ||
+	    spool_init(conf->spool_dir) == -1 || admin_bootstrap(conf) == -1)
+		goto done;
 	if (o.check) {
 		printf("configuration ok\n");
-		config_free();
-		return 0;
+		rc = 0;
+		goto done;
 	}
 	if (sockets(&o, lfd) == -1)
-		return 1;
+		goto done;
 	/* The shared counters, before any worker is forked. */
-	(void)metrics_init(nroutes);
+	(void)metrics_init(conf, nroutes);
 	if (o.single) {
 		started_at = now_s();
-		rc = worker_main(lfd[WC_FAST], o.wc);
+		rc = worker_main(lfd[WC_FAST], o.wc, conf);
 	} else
-		rc = master_main(lfd);
-	config_free();
+		rc = master_main(lfd, &conf);
+done:
+	config_free(conf);
 	return rc;
 }

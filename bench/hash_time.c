@@ -41,6 +41,7 @@ int
 main(int argc, char *argv[])
 {
 	static double	 wall[RUNS_MAX], cpu[RUNS_MAX];
+	struct config	*conf;
 	char		 err[256], *h;
 	double		 w0, c0;
 	int		 n = argc > 1 ? atoi(argv[1]) : 20, i;
@@ -50,14 +51,14 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);	/* as server/worker.c */
-	if (config_load(0, err, sizeof(err)) == -1) {
+	if ((conf = config_load(0, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "hash_time: configuration: %s\n", err);
 		return 2;
 	}
 	for (i = -1; i < n; i++) {
 		w0 = ms_of(CLOCK_MONOTONIC);
 		c0 = ms_of(CLOCK_PROCESS_CPUTIME_ID);
-		if ((h = pwhash_hash(&cfg.pw, "bench-password", 14)) == NULL)
+		if ((h = pwhash_hash(&conf->pw, "bench-password", 14)) == NULL)
 			return 1;
 		free(h);
 		if (i < 0)
@@ -68,8 +69,8 @@ main(int argc, char *argv[])
 	qsort(wall, (size_t)n, sizeof(double), cmp);
 	qsort(cpu, (size_t)n, sizeof(double), cmp);
 	printf("hash wall_ms=%.2f cpu_ms=%.2f n=%d t=%u m=%u p=%u\n",
-	    wall[n / 2], cpu[n / 2], n, cfg.pw.t_cost, cfg.pw.m_cost,
-	    cfg.pw.parallelism);
-	config_free();
+	    wall[n / 2], cpu[n / 2], n, conf->pw.t_cost, conf->pw.m_cost,
+	    conf->pw.parallelism);
+	config_free(conf);
 	return 0;
 }

@@ -65,16 +65,16 @@ ctl_store(struct ctl *c)
 	if (c->db != NULL)
 		return c->db;
 	/* PostgreSQL: the driver's messages name the server, never the URL. */
-	where = cfg.database_url != NULL ? "of DATABASE_URL" :
-	    cfg.database_path;
-	if (store_open(cfg.database_path, &cfg, &c->db) == -1) {
+	where = c->cfg->database_url != NULL ? "of DATABASE_URL" :
+	    c->cfg->database_path;
+	if (store_open(c->cfg->database_path, c->cfg, &c->db) == -1) {
 		fprintf(stderr, "authctl: cannot open the database %s\n", where);
 		c->db = NULL;
 		return NULL;
 	}
 	if ((rc = store_schema_current(c->db)) == 1)
 		return c->db;
-	if (rc < 0 || store_migrate(cfg.database_path, &cfg) == -1) {
+	if (rc < 0 || store_migrate(c->cfg->database_path, c->cfg) == -1) {
 		fprintf(stderr, "authctl: cannot bring the database %s to the "
 		    "current schema (see the message above; a database locked "
 		    "by another process past the busy timeout also ends "
@@ -131,7 +131,7 @@ ctl_check(struct ctl *c, int argc, char **argv)
 		    "configuration, creates or migrates the database and the "
 		    "mail spool,\nas auth.fcgi --check does.\n",
 		    ctl_wants_help(argc, argv));
-	if (ctl_store(c) == NULL || spool_init(cfg.spool_dir) == -1)
+	if (ctl_store(c) == NULL || spool_init(c->cfg->spool_dir) == -1)
 		return CTL_ERR;
 	printf("configuration ok\n");
 	return CTL_OK;
@@ -240,6 +240,7 @@ int
 main(int argc, char *argv[])
 {
 	struct ctl	 c;
+	struct config	*conf;
 	char		 err[512];
 	size_t		 i;
 	int		 a, n, rc;
@@ -275,14 +276,16 @@ main(int argc, char *argv[])
 	log_init("authctl", 0);
 	if (owner_check(&c) == -1)
 		return CTL_ERR;
-	if (config_load(cmds[i].need_secret, err, sizeof(err)) == -1) {
+	if ((conf = config_load(cmds[i].need_secret, err, sizeof(err))) ==
+	    NULL) {
 		fprintf(stderr, "authctl: configuration: %s\n", err);
 		return CTL_ERR;
 	}
+	c.cfg = conf;
 	rc = cmds[i].fn(&c, n, argv + a);
 	if (c.db != NULL)
 		store_close(c.db);
-	config_free();
+	config_free(conf);
 	/* Output that did not reach its file is a failure (a full disk). */
 	if (rc == CTL_OK && (fflush(stdout) == EOF || ferror(stdout))) {
 		fprintf(stderr, "authctl: cannot write the output: %s\n",

@@ -51,9 +51,9 @@ ctl_backup(struct ctl *c, int argc, char **argv)
 	if (argc != 2 || argv[1][0] == '\0' || argv[1][0] == '-')
 		return ctl_usage(usage_backup, ctl_wants_help(argc, argv));
 	path = argv[1];
-	wal = xasprintf("%s-wal", cfg.database_path);
-	shm = xasprintf("%s-shm", cfg.database_path);
-	live = same_file(path, cfg.database_path) || same_file(path, wal) ||
+	wal = xasprintf("%s-wal", c->cfg->database_path);
+	shm = xasprintf("%s-shm", c->cfg->database_path);
+	live = same_file(path, c->cfg->database_path) || same_file(path, wal) ||
 	    same_file(path, shm);
 	free(wal);
 	free(shm);

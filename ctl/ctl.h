@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config;
 struct json_object;
 struct store;
 struct user;
@@ -28,6 +29,7 @@ struct ctl {
 	int		 json;		/* --json: JSON for scripts */
 	int		 force;		/* --force: root on another user's state dir */
 	struct store	*db;		/* opened by ctl_store(), closed by main */
+	const struct config *cfg;	/* loaded by main (NULL for --help) */
 };
 
 /*

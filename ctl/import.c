@@ -72,6 +72,7 @@ struct import {
 	const char	*format;	/* "fastapi" or "flask-json" */
 	const char	*path;
 	const char	*domain;	/* --email-domain */
+	const struct config *cfg;	/* authctl's (c->cfg) */
 	int		 dry_run;
 	int		 verified;	/* --verified */
 	struct row	*rows;
@@ -225,7 +226,7 @@ check_common(struct import *im, struct row *r, const char *email)
 	}
 	if (r->hash == NULL || r->hash[0] == '\0')
 		return refuse(r, R_CONFLICT, "password hash is missing");
-	if (!pwhash_usable(&cfg.pw, r->hash))
+	if (!pwhash_usable(&im->cfg->pw, r->hash))
 		return refuse(r, R_CONFLICT, "password hash: not a scheme "
 		    "authd verifies (bcrypt, argon2, werkzeug "
 		    "pbkdf2:sha256:ITER or scrypt:N:r:p) or over its ceilings");
@@ -333,7 +334,7 @@ read_fastapi(struct import *im)
 	char			 err[1024];
 	size_t			 n, i;
 
-	if (store_fastapi_read(&cfg, im->path, &rows, &n, err,
+	if (store_fastapi_read(im->cfg, im->path, &rows, &n, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "authctl: import: %s\n", err);
 		return -1;
@@ -828,6 +829,7 @@ ctl_import(struct ctl *c, int argc, char **argv)
 	int		 rc;
 
 	memset(&im, 0, sizeof(im));
+	im.cfg = c->cfg;
 	if ((rc = parse_args(c, &im, argc, argv)) != 0)
 		return rc > 0 ? CTL_OK : usage(stderr);
 	if (strcmp(im.format, "fastapi") == 0)

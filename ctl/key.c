@@ -70,7 +70,7 @@ key_list(struct ctl *c)
 	int64_t			 now = now_s();
 	size_t			 i;
 
-	if ((r = keyring_current(now)) == NULL) {
+	if ((r = keyring_current(c->cfg, now)) == NULL) {
 		fprintf(stderr, "authctl: key: no key loaded\n");
 		return CTL_ERR;
 	}
@@ -123,7 +123,7 @@ key_rotate(struct ctl *c, int argc, char **argv)
 	int64_t			 now = now_s(), keep;
 	long long		 v;
 
-	keep = cfg.access_ttl + KEYRING_PICKUP_S;
+	keep = c->cfg->access_ttl + KEYRING_PICKUP_S;
 	if (argc == 3 && strcmp(argv[1], "--keep-old") == 0) {
 		errno = 0;
 		v = strtoll(argv[2], &end, 10);
@@ -136,7 +136,8 @@ key_rotate(struct ctl *c, int argc, char **argv)
 		keep = v;
 	} else if (argc != 1)
 		return usage(stderr);
-	if (keyring_rotate(now, keep, newkid, oldkid, err, sizeof(err)) == -1) {
+	if (keyring_rotate(c->cfg, now, keep, newkid, oldkid, err,
+	    sizeof(err)) == -1) {
 		fprintf(stderr, "authctl: key rotate: %s\n", err);
 		return CTL_ERR;
 	}

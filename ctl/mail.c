@@ -71,7 +71,7 @@ cmp_names(const void *a, const void *b)
  * with an allocated *names (free_names()), or -1 after a message.
  */
 static int
-list_state(const char *state, char ***names)
+list_state(const struct ctl *c, const char *state, char ***names)
 {
 	DIR		*d;
 	struct dirent	*e;
@@ -79,7 +79,7 @@ list_state(const char *state, char ***names)
 	size_t		 n = 0, cap = 0;
 
 	*names = NULL;
-	dir = xasprintf("%s/%s", cfg.spool_dir, state);
+	dir = xasprintf("%s/%s", c->cfg->spool_dir, state);
 	if ((d = opendir(dir)) == NULL) {
 		if (errno == ENOENT) {
 			free(dir);
@@ -189,11 +189,11 @@ mail_list(struct ctl *c, int argc, char **argv)
 	for (s = 0; s < NSTATES; s++) {
 		if (only != NULL && strcmp(only, states[s]) != 0)
 			continue;
-		if ((n = list_state(states[s], &names)) < 0)
+		if ((n = list_state(c, states[s], &names)) < 0)
 			goto done;
 		for (i = 0; i < n; i++) {
-			path = xasprintf("%s/%s/%s", cfg.spool_dir, states[s],
-			    names[i]);
+			path = xasprintf("%s/%s/%s", c->cfg->spool_dir,
+			    states[s], names[i]);
 			if (mail_msg_read(path, &m) == -1) {
 				free(path);
 				/* Sent or moved since the directory was read. */
@@ -242,14 +242,14 @@ done:
  * rewritten: both are whole files).
  */
 static int
-requeue_failed(const char *name)
+requeue_failed(const struct ctl *c, const char *name)
 {
 	struct mail_msg	*m = NULL;
 	char		*src, *dst;
 	int		 rc = -1;
 
-	src = xasprintf("%s/failed/%s", cfg.spool_dir, name);
-	dst = xasprintf("%s/new/%s", cfg.spool_dir, name);
+	src = xasprintf("%s/failed/%s", c->cfg->spool_dir, name);
+	dst = xasprintf("%s/new/%s", c->cfg->spool_dir, name);
 	if (mail_msg_read(src, &m) == -1) {
 		fprintf(stderr, "authctl: mail %.36s: %s\n", name,
 		    errno == ENOENT ? "gone meanwhile" :
@@ -260,7 +260,7 @@ requeue_failed(const char *name)
 	m->next_attempt = 0;
 	free(m->last_error);
 	m->last_error = NULL;
-	if (mail_msg_store(cfg.spool_dir, "failed", name, m) == -1) {
+	if (mail_msg_store(c->cfg->spool_dir, "failed", name, m) == -1) {
 		fprintf(stderr, "authctl: mail %.36s: cannot rewrite it (full "
 		    "disk? see the message above); left in failed/\n", name);
 		goto done;
@@ -280,9 +280,9 @@ done:
 
 /* 1 when <spool>/<state>/<name> exists. */
 static int
-present(const char *state, const char *name)
+present(const struct ctl *c, const char *state, const char *name)
 {
-	char	*p = xasprintf("%s/%s/%s", cfg.spool_dir, state, name);
+	char	*p = xasprintf("%s/%s/%s", c->cfg->spool_dir, state, name);
 	int	 rc = access(p, F_OK) == 0;
 
 	free(p);
@@ -307,19 +307,19 @@ mail_retry(struct ctl *c, int argc, char **argv)
 		return CTL_ERR;
 	}
 	name = xasprintf("%s.json", argv[1]);
-	if (present("retry", name)) {
-		src = xasprintf("%s/retry/%s", cfg.spool_dir, name);
-		dst = xasprintf("%s/failed/%s", cfg.spool_dir, name);
+	if (present(c, "retry", name)) {
+		src = xasprintf("%s/retry/%s", c->cfg->spool_dir, name);
+		dst = xasprintf("%s/failed/%s", c->cfg->spool_dir, name);
 		if (rename(src, dst) == -1 && errno != ENOENT) {
 			fprintf(stderr, "authctl: mail %s: cannot take it from "
 			    "retry/: %s\n", argv[1], strerror(errno));
 			goto done;
 		}
 	}
-	if (present("failed", name)) {
-		if (requeue_failed(name) == -1)
+	if (present(c, "failed", name)) {
+		if (requeue_failed(c, name) == -1)
 			goto done;
-	} else if (present("new", name) || present("cur", name)) {
+	} else if (present(c, "new", name) || present(c, "cur", name)) {
 		/* Claimed by the mailer meanwhile, or waiting already. */
 		fprintf(stderr, "authctl: mail %s is already queued or being "
 		    "sent\n", argv[1]);
@@ -355,17 +355,17 @@ mail_failed_all(struct ctl *c, int argc, char **argv)
 
 	if (argc != 1)
 		return ctl_usage(usage_mail, 0);
-	if ((n = list_state("failed", &names)) < 0)
+	if ((n = list_state(c, "failed", &names)) < 0)
 		return CTL_ERR;
 	for (i = 0; i < n; i++) {
 		if (!purge) {
-			if (requeue_failed(names[i]) == -1)
+			if (requeue_failed(c, names[i]) == -1)
 				errors++;
 			else
 				done++;
 			continue;
 		}
-		path = xasprintf("%s/failed/%s", cfg.spool_dir, names[i]);
+		path = xasprintf("%s/failed/%s", c->cfg->spool_dir, names[i]);
 		if (unlink(path) == -1 && errno != ENOENT) {
 			fprintf(stderr, "authctl: cannot delete %s: %s\n",
 			    path, strerror(errno));

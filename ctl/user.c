@@ -356,7 +356,7 @@ user_add(struct ctl *c, int argc, char **argv)
 		goto done;
 	if (ctl_store(c) == NULL)
 		goto done;
-	if ((hash = pwhash_hash(&cfg.pw, pw, strlen(pw))) == NULL) {
+	if ((hash = pwhash_hash(&c->cfg->pw, pw, strlen(pw))) == NULL) {
 		fprintf(stderr, "authctl: cannot hash the password\n");
 		goto done;
 	}
@@ -566,7 +566,7 @@ user_set_password(struct ctl *c, int argc, char **argv)
 	}
 	if ((pw = new_password(o[0].set, &generated)) == NULL)
 		goto done;
-	if ((hash = pwhash_hash(&cfg.pw, pw, strlen(pw))) == NULL) {
+	if ((hash = pwhash_hash(&c->cfg->pw, pw, strlen(pw))) == NULL) {
 		fprintf(stderr, "authctl: cannot hash the password\n");
 		goto done;
 	}

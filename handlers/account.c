@@ -12,16 +12,6 @@
 #include "log.h"
 #include "pwhash.h"
 #include "util.h"
-#include "validate.h"
-
-#define PASSWORD_MAX	4096
-
-enum { F_CURRENT, F_NEW, F__MAX };
-
-static const struct field pw_fields[F__MAX] = {
-	{ "current_password", FT_STRING, F_REQUIRED, NULL, PASSWORD_MAX },	/* F_CURRENT */
-	{ "new_password", FT_STRING, F_REQUIRED, field_password, PASSWORD_MAX },	/* F_NEW */
-};
 
 /*
  * DELETE /api/v1/users/me: the soft delete of SPEC §4 (anonymisation,
@@ -55,24 +45,21 @@ handle_me_delete(struct req *r, struct resp *out)
 int
 handle_me_password(struct req *r, struct resp *out)
 {
-	struct fval	 v[F__MAX];
+	const struct fval *cur = req_field(r, &field_current_password);
+	const struct fval *pw = req_field(r, &field_new_password);
 	struct login_attempt a;
 	char		*hash = NULL;
 	int64_t		 gen;
 	int		 rc, ok, rehash;
 
-	if (!body_parse(r, out, 0, 0))
-		return out->status;
-	if (!fields_read(r, pw_fields, F__MAX, v, out))
-		return out->status;
 	if ((rc = login_attempt_check(r, out, r->user, r->user->id, &a,
-	    v[F_CURRENT].s, v[F_CURRENT].len, &ok, &rehash)) != 0)
+	    cur->s, cur->len, &ok, &rehash)) != 0)
 		goto done;
 	if (!ok) {
 		rc = resp_detail(out, 400, "Incorrect current password");
 		goto done;
 	}
-	if ((hash = pwhash_hash(&cfg.pw, v[F_NEW].s, v[F_NEW].len)) == NULL) {
+	if ((hash = pwhash_hash(&r->cfg->pw, pw->s, pw->len)) == NULL) {
 		rc = resp_detail(out, 500, "Internal Server Error");
 		goto done;
 	}
@@ -92,6 +79,5 @@ handle_me_password(struct req *r, struct resp *out)
 	rc = login_answer(r, out, r->user);
 done:
 	free_secret(hash);
-	fvals_free(v, F__MAX);
 	return rc;
 }

@@ -26,52 +26,7 @@
 #define LIMIT_MAX	100
 #define Q_MAX		256	/* bytes of the search string */
 
-#define MSG_ROLE	"Input should be 'ADMIN', 'MODERATOR' or 'REGULAR'"
-#define MSG_SUB		"Input should be 'FREE' or 'PRO'"
-#define MSG_TIME	"Input should be a valid RFC 3339 date-time with a " \
-			"time zone, e.g. 2026-11-22T10:04:05Z"
 #define MSG_RESERVED	"This username is reserved and cannot be used."
-
-enum { F_ROLE, F_SUB, F_SUB_EXPIRES, F_ACTIVE, F__MAX };
-
-static const char *
-check_role(const char *s, size_t n, char **norm)
-{
-	(void)norm;
-	if (memchr(s, '\0', n) != NULL || role_parse(s, 0) < 0)
-		return MSG_ROLE;
-	return NULL;
-}
-
-static const char *
-check_sub(const char *s, size_t n, char **norm)
-{
-	(void)norm;
-	if (n == 3 && memcmp(s, "PRO", 3) == 0)
-		return NULL;
-	if (n == 4 && memcmp(s, "FREE", 4) == 0)
-		return NULL;
-	return MSG_SUB;
-}
-
-/* An RFC 3339 time after the epoch (0 stands for null in the store). */
-static const char *
-check_time(const char *s, size_t n, char **norm)
-{
-	int64_t	t;
-
-	(void)norm;
-	if (memchr(s, '\0', n) != NULL || rfc3339_parse(s, &t) == -1 || t <= 0)
-		return MSG_TIME;
-	return NULL;
-}
-
-static const struct field patch_fields[F__MAX] = {
-	{ "account_role", FT_STRING, F_NOPREFIX, check_role, 16 },		/* F_ROLE */
-	{ "account_subscription", FT_STRING, F_NOPREFIX, check_sub, 16 },	/* F_SUB */
-	{ "subscription_expires_at", FT_STRING_OR_NULL, F_NOPREFIX, check_time, 64 }, /* F_SUB_EXPIRES */
-	{ "is_active", FT_BOOL, 0, NULL, 0 },					/* F_ACTIVE */
-};
 
 /* A 422 entry for a query parameter, in the shape of SPEC §1. */
 static struct json_object *
@@ -227,32 +182,32 @@ handle_user_get(struct req *r, struct resp *out)
 int
 handle_user_patch(struct req *r, struct resp *out)
 {
-	struct fval		 v[F__MAX];
+	const struct fval	*role = req_field(r, &field_account_role);
+	const struct fval	*sub = req_field(r, &field_account_subscription);
+	const struct fval	*expires =
+	    req_field(r, &field_subscription_expires_at);
+	const struct fval	*active = req_field(r, &field_is_active);
 	struct user_patch	 p;
 	struct user		*u = NULL;
 	int			 rc;
 
-	if (!body_parse(r, out, 0, 0))
-		return out->status;
-	if (!fields_read(r, patch_fields, F__MAX, v, out))
-		return out->status;
 	memset(&p, 0, sizeof(p));
-	if (v[F_ROLE].present) {
+	if (role->present) {
 		p.set_role = 1;
-		p.role = (enum role)role_parse(v[F_ROLE].s, 0);
+		p.role = (enum role)role_parse(role->s, 0);
 	}
-	if (v[F_SUB].present) {
+	if (sub->present) {
 		p.set_pro = 1;
-		p.pro = strcmp(v[F_SUB].s, "PRO") == 0;
+		p.pro = strcmp(sub->s, "PRO") == 0;
 	}
-	if (v[F_SUB_EXPIRES].present) {
+	if (expires->present) {
 		p.set_sub_expires = 1;
-		if (!v[F_SUB_EXPIRES].is_null)
-			(void)rfc3339_parse(v[F_SUB_EXPIRES].s, &p.sub_expires);
+		if (!expires->is_null)
+			(void)rfc3339_parse(expires->s, &p.sub_expires);
 	}
-	if (v[F_ACTIVE].present) {
+	if (active->present) {
 		p.set_active = 1;
-		p.active = v[F_ACTIVE].b;
+		p.active = active->b;
 	}
 	rc = store_user_patch(r->db, r->params[0], &p, &u);
 	if (rc == STORE_ELASTADMIN)
@@ -273,7 +228,6 @@ handle_user_patch(struct req *r, struct resp *out)
 		rc = resp_json(out, 200, user_admin(u));
 	}
 	user_free(u);
-	fvals_free(v, F__MAX);
 	return rc;
 }
 
@@ -304,24 +258,24 @@ handle_user_delete(struct req *r, struct resp *out)
  * operator can give them to the administrator.  0, or -1 (logged).
  */
 static int
-bootstrap_check(char **email)
+bootstrap_check(const struct config *conf, char **email)
 {
 	const char	*m;
 
 	*email = NULL;
-	if ((m = validate_email(cfg.admin_email, strlen(cfg.admin_email),
+	if ((m = validate_email(conf->admin_email, strlen(conf->admin_email),
 	    email)) != NULL) {
 		log_warnx("ADMIN_EMAIL: %s", m);
 		return -1;
 	}
-	if ((m = validate_username(cfg.admin_username,
-	    strlen(cfg.admin_username))) != NULL &&
+	if ((m = validate_username(conf->admin_username,
+	    strlen(conf->admin_username))) != NULL &&
 	    strcmp(m, MSG_RESERVED) != 0) {
 		log_warnx("ADMIN_USERNAME: %s", m);
 		return -1;
 	}
-	if ((m = validate_password(cfg.admin_password,
-	    strlen(cfg.admin_password))) != NULL) {
+	if ((m = validate_password(conf->admin_password,
+	    strlen(conf->admin_password))) != NULL) {
 		log_warnx("ADMIN_PASSWORD: %s", m);
 		return -1;
 	}
@@ -336,7 +290,7 @@ bootstrap_check(char **email)
  * (logged).
  */
 int
-admin_bootstrap(void)
+admin_bootstrap(const struct config *conf)
 {
 	struct store	*st = NULL;
 	struct user_new	 n;
@@ -344,11 +298,11 @@ admin_bootstrap(void)
 	char		*email = NULL, *hash = NULL;
 	int		 rc, ret = -1;
 
-	if (cfg.admin_email == NULL)
+	if (conf->admin_email == NULL)
 		return 0;
-	if (bootstrap_check(&email) == -1)
+	if (bootstrap_check(conf, &email) == -1)
 		goto done;
-	if (store_open(cfg.database_path, &cfg, &st) == -1)
+	if (store_open(conf->database_path, conf, &st) == -1)
 		goto done;
 	if ((rc = store_admin_exists(st)) < 0) {
 		log_warnx("admin bootstrap: cannot read the users");
@@ -358,12 +312,12 @@ admin_bootstrap(void)
 		ret = 0;
 		goto done;
 	}
-	if ((hash = pwhash_hash(&cfg.pw, cfg.admin_password,
-	    strlen(cfg.admin_password))) == NULL)
+	if ((hash = pwhash_hash(&conf->pw, conf->admin_password,
+	    strlen(conf->admin_password))) == NULL)
 		goto done;
 	memset(&n, 0, sizeof(n));
 	n.email = email;
-	n.username = cfg.admin_username;
+	n.username = conf->admin_username;
 	n.password_hash = hash;
 	n.role = ROLE_ADMIN;
 	n.email_verified = 1;
@@ -383,7 +337,7 @@ admin_bootstrap(void)
 		    "that is not an active administrator", email);
 	else if (rc == STORE_EUSERNAME)
 		log_warnx("ADMIN_USERNAME: %s is already taken by an account "
-		    "that is not an active administrator", cfg.admin_username);
+		    "that is not an active administrator", conf->admin_username);
 	else if (rc < 0)
 		log_warnx("admin bootstrap: cannot create the administrator");
 	else {

@@ -28,11 +28,12 @@
 #define COOKIE_TRIES	4	/* cookies of the same name tried at most */
 #define RD_MAX		2048
 
-/* SESSION_COOKIE_NAME (never NULL, even before the configuration is loaded). */
+/* SESSION_COOKIE_NAME (never NULL, even in a configuration built by hand). */
 static const char *
-cookie_name(void)
+cookie_name(const struct req *r)
 {
-	return cfg.cookie_name != NULL ? cfg.cookie_name : "authd_session";
+	return r->cfg->cookie_name != NULL ? r->cfg->cookie_name :
+	    "authd_session";
 }
 
 /*
@@ -83,7 +84,7 @@ cookie_get(const struct req *r, const char *name)
 static int
 secure(const struct req *r)
 {
-	return cfg.cookie_secure == -1 ? r->https : cfg.cookie_secure;
+	return r->cfg->cookie_secure == -1 ? r->https : r->cfg->cookie_secure;
 }
 
 /* Adds a Set-Cookie header; value NULL clears the cookie. */
@@ -95,9 +96,9 @@ set_cookie(const struct req *r, struct resp *out, const char *name,
 
 	v = xasprintf("%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s"
 	    "%s%s", name, value ? value : "", value ? (long long)max_age : 0LL,
-	    secure(r) ? "; Secure" : "", domain && cfg.cookie_domain ?
-	    "; Domain=" : "", domain && cfg.cookie_domain ? cfg.cookie_domain :
-	    "");
+	    secure(r) ? "; Secure" : "", domain && r->cfg->cookie_domain ?
+	    "; Domain=" : "", domain && r->cfg->cookie_domain ?
+	    r->cfg->cookie_domain : "");
 	resp_header(out, "Set-Cookie", v);
 	free_secret(v);
 }
@@ -123,14 +124,15 @@ session_claims(const struct user *u, const struct bsession *b)
 static void
 session_touch(struct req *r, const struct bsession *b, int64_t now)
 {
-	int64_t	every = cfg.session_idle / 2 < 60 ? cfg.session_idle / 2 : 60;
+	int64_t	every = r->cfg->session_idle / 2 < 60 ?
+		    r->cfg->session_idle / 2 : 60;
 	int64_t	end;
 
 	if (now - b->last_used_at < every)
 		return;
-	end = now + cfg.session_idle;
-	if (end > b->created_at + cfg.session_max)
-		end = b->created_at + cfg.session_max;
+	end = now + r->cfg->session_idle;
+	if (end > b->created_at + r->cfg->session_max)
+		end = b->created_at + r->cfg->session_max;
 	if (store_browser_touch(r->db, b->id, now, end) < 0)
 		log_warnx("browser session %s: cannot write its last use",
 		    b->id);
@@ -148,7 +150,7 @@ cookie_check(struct req *r, struct resp *out, enum role min)
 	int		 rc = 0, tries = 0;
 
 	while (r->cookie != NULL && tries < COOKIE_TRIES &&
-	    cookie_next(r->cookie, cookie_name(), &pos, &v, &n)) {
+	    cookie_next(r->cookie, cookie_name(r), &pos, &v, &n)) {
 		if (!token_shaped(v, n))
 			continue;
 		tries++;
@@ -184,13 +186,13 @@ browser_session_answer(struct req *r, struct resp *out, const struct user *u)
 
 	tok = token_new(hash);
 	rc = store_browser_start(r->db, u->id, r->ua, r->ip, hash,
-	    cfg.session_idle, cfg.session_max, sid);
+	    r->cfg->session_idle, r->cfg->session_max, sid);
 	OPENSSL_cleanse(hash, sizeof(hash));
 	if (rc < 0) {
 		free_secret(tok);
 		return resp_store_error(out, rc);
 	}
-	set_cookie(r, out, cookie_name(), tok, cfg.session_max, 1);
+	set_cookie(r, out, cookie_name(r), tok, r->cfg->session_max, 1);
 	free_secret(tok);
 	memcpy(r->sid, sid, sizeof(r->sid));
 	log_info("user %s signed in (browser session %s)", u->id, sid);
@@ -206,7 +208,7 @@ browser_session_end(struct req *r, struct resp *out)
 	int		 tries = 0;
 
 	while (r->cookie != NULL && tries < COOKIE_TRIES &&
-	    cookie_next(r->cookie, cookie_name(), &pos, &v, &n)) {
+	    cookie_next(r->cookie, cookie_name(r), &pos, &v, &n)) {
 		if (!token_shaped(v, n))
 			continue;
 		tries++;
@@ -215,27 +217,27 @@ browser_session_end(struct req *r, struct resp *out)
 			log_warnx("sign out: cannot end a browser session");
 	}
 	OPENSSL_cleanse(h, sizeof(h));
-	set_cookie(r, out, cookie_name(), NULL, 0, 1);
+	set_cookie(r, out, cookie_name(r), NULL, 0, 1);
 	return 0;
 }
 
 /* The CSRF cookie's name: the session cookie's with "_csrf". */
 static char *
-csrf_cookie_name(void)
+csrf_cookie_name(const struct req *r)
 {
-	return xasprintf("%s_csrf", cookie_name());
+	return xasprintf("%s_csrf", cookie_name(r));
 }
 
 /* base64url(HMAC-SHA256(secret, "csrf:" value)), allocated. */
 static char *
-csrf_of(const char *value)
+csrf_of(const struct req *r, const char *value)
 {
 	unsigned char	 mac[32];
 	unsigned int	 len = sizeof(mac);
 	char		*msg, *enc;
 
 	msg = xasprintf("csrf:%s", value);
-	if (HMAC(EVP_sha256(), cfg.secret, (int)cfg.secret_len,
+	if (HMAC(EVP_sha256(), r->cfg->secret, (int)r->cfg->secret_len,
 	    (const unsigned char *)msg, strlen(msg), mac, &len) == NULL) {
 		log_warnx("csrf: HMAC failed");
 		abort();
@@ -249,14 +251,14 @@ csrf_of(const char *value)
 char *
 csrf_token(const struct req *r, struct resp *out)
 {
-	char	*name = csrf_cookie_name(), *v, *tok;
+	char	*name = csrf_cookie_name(r), *v, *tok;
 	unsigned char	 h[32];
 
 	if ((v = cookie_get(r, name)) == NULL) {
 		v = token_new(h);
-		set_cookie(r, out, name, v, cfg.session_max, 0);
+		set_cookie(r, out, name, v, r->cfg->session_max, 0);
 	}
-	tok = csrf_of(v);
+	tok = csrf_of(r, v);
 	free_secret(v);
 	free(name);
 	return tok;
@@ -265,11 +267,11 @@ csrf_token(const struct req *r, struct resp *out)
 int
 csrf_ok(const struct req *r, const char *form_token)
 {
-	char	*name = csrf_cookie_name(), *v, *want;
+	char	*name = csrf_cookie_name(r), *v, *want;
 	int	 ok = 0;
 
 	if (form_token != NULL && (v = cookie_get(r, name)) != NULL) {
-		want = csrf_of(v);
+		want = csrf_of(r, v);
 		ok = ct_eq(want, strlen(want), form_token, strlen(form_token));
 		free_secret(want);
 		free_secret(v);
@@ -279,9 +281,10 @@ csrf_ok(const struct req *r, const char *form_token)
 }
 
 const char *
-public_url(void)
+public_url(const struct req *r)
 {
-	return cfg.public_url != NULL ? cfg.public_url : "http://127.0.0.1:8080";
+	return r->cfg->public_url != NULL ? r->cfg->public_url :
+	    "http://127.0.0.1:8080";
 }
 
 /* Length of the "scheme://authority" origin at the start of u, or 0. */
@@ -303,11 +306,11 @@ origin_len(const char *u)
 static int
 own_origin(const struct req *r, const char *o, size_t n)
 {
-	size_t	pl = origin_len(public_url());
+	size_t	pl = origin_len(public_url(r));
 	char	*mine;
 	int	 ok;
 
-	if (n == pl && strncasecmp(o, public_url(), n) == 0)
+	if (n == pl && strncasecmp(o, public_url(r), n) == 0)
 		return 1;
 	if (r->host == NULL)
 		return 0;
@@ -392,13 +395,14 @@ rd_allowed(const struct req *r, const char *rd)
 			return 0;
 	if (hn == 0)
 		return 0;
-	if (host_of(a, hn, strstr(public_url(), "://") + 3) ||
+	if (host_of(a, hn, strstr(public_url(r), "://") + 3) ||
 	    (r->host != NULL && host_of(a, hn, r->host)))
 		return 1;
-	if (cfg.cookie_domain != NULL && host_is(a, hn, cfg.cookie_domain, 1))
+	if (r->cfg->cookie_domain != NULL &&
+	    host_is(a, hn, r->cfg->cookie_domain, 1))
 		return 1;
-	for (i = 0; i < cfg.nredirect_hosts; i++)
-		if (host_is(a, hn, cfg.redirect_hosts[i], 0))
+	for (i = 0; i < r->cfg->nredirect_hosts; i++)
+		if (host_is(a, hn, r->cfg->redirect_hosts[i], 0))
 			return 1;
 	return 0;
 }

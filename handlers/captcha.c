@@ -97,7 +97,8 @@ comm_error(struct resp *out)
  * answer itself is never logged.
  */
 int
-captcha_check(struct resp *out, const char *id, const char *answer)
+captcha_check(const struct config *conf, struct resp *out, const char *id,
+    const char *answer)
 {
 	struct curl_slist	*hdrs = NULL;
 	struct json_object	*req;
@@ -111,10 +112,10 @@ captcha_check(struct resp *out, const char *id, const char *answer)
 	int			 rc, v;
 
 	memset(&b, 0, sizeof(b));
-	baselen = strlen(cfg.captcha_url);
-	while (baselen > 0 && cfg.captcha_url[baselen - 1] == '/')
+	baselen = strlen(conf->captcha_url);
+	while (baselen > 0 && conf->captcha_url[baselen - 1] == '/')
 		baselen--;
-	url = xasprintf("%.*s/captcha/verify", (int)baselen, cfg.captcha_url);
+	url = xasprintf("%.*s/captcha/verify", (int)baselen, conf->captcha_url);
 	req = json_object_new_object();
 	json_object_object_add(req, "id", json_object_new_string(id));
 	json_object_object_add(req, "answer", json_object_new_string(answer));

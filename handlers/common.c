@@ -22,7 +22,7 @@ int64_t		 started_at;
 static char	*dummy_hash;
 
 int
-handlers_init(void)
+handlers_init(const struct config *conf)
 {
 	unsigned char	 raw[24];
 	char		*pw;
@@ -31,7 +31,7 @@ handlers_init(void)
 	rand_bytes(raw, sizeof(raw));
 	pw = b64url_encode(raw, sizeof(raw));
 	OPENSSL_cleanse(raw, sizeof(raw));
-	dummy_hash = pwhash_hash(&cfg.pw, pw, strlen(pw));
+	dummy_hash = pwhash_hash(&conf->pw, pw, strlen(pw));
 	free_secret(pw);
 	return dummy_hash == NULL ? -1 : 0;
 }
@@ -101,7 +101,8 @@ auth_check(struct req *r, struct resp *out, enum role min)
 		return cookie_check(r, out, min);
 	if ((tok = bearer_parse(r->authz)) == NULL)
 		return resp_unauthorized(out, "Could not validate credentials");
-	rc = keyring_verify(tok, strlen(tok), now_s(), &r->claims, &payload);
+	rc = keyring_verify(r->cfg, tok, strlen(tok), now_s(), &r->claims,
+	    &payload);
 	free_secret(tok);
 	if (rc == -1)
 		return resp_unauthorized(out, "Could not validate credentials");
@@ -139,7 +140,6 @@ token_answer(struct req *r, struct resp *out, const struct user *u,
 	struct json_object	*o;
 	char			*access;
 
-	(void)r;
 	memset(&c, 0, sizeof(c));
 	snprintf(c.sub, sizeof(c.sub), "%s", u->id);
 	snprintf(c.type, sizeof(c.type), "access");
@@ -147,10 +147,10 @@ token_answer(struct req *r, struct resp *out, const struct user *u,
 	snprintf(c.role, sizeof(c.role), "%s", role_name(u->role));
 	snprintf(c.username, sizeof(c.username), "%s", u->username);
 	c.iat = now_s();
-	c.exp = c.iat + cfg.access_ttl;
+	c.exp = c.iat + r->cfg->access_ttl;
 	c.gen = u->token_gen;
 	snprintf(c.sid, sizeof(c.sid), "%s", sid != NULL ? sid : "");
-	access = keyring_sign(&c, c.iat);
+	access = keyring_sign(r->cfg, &c, c.iat);
 	o = json_object_new_object();
 	json_object_object_add(o, "access_token",
 	    json_object_new_string(access));
@@ -158,7 +158,7 @@ token_answer(struct req *r, struct resp *out, const struct user *u,
 	    json_object_new_string(refresh));
 	json_object_object_add(o, "token_type", json_object_new_string("bearer"));
 	json_object_object_add(o, "expires_in",
-	    json_object_new_int64(cfg.access_ttl));
+	    json_object_new_int64(r->cfg->access_ttl));
 	json_object_object_add(o, "user", user_public(u));
 	free_secret(access);
 	out->nostore = 1;
@@ -176,7 +176,7 @@ login_answer(struct req *r, struct resp *out, const struct user *u)
 		return browser_session_answer(r, out, u);
 	refresh = token_new(hash);
 	rc = store_session_start(r->db, u->id, r->ua, r->ip, hash,
-	    cfg.refresh_ttl, sid);
+	    r->cfg->refresh_ttl, sid);
 	if (rc < 0)
 		rc = resp_store_error(out, rc);
 	else
@@ -194,25 +194,26 @@ mail_decoy(struct req *r)
 	tok = token_new(hash);
 	if (store_token_decoy(r->db) < 0)
 		log_warnx("mail decoy: database write failed");
-	spool_decoy(cfg.spool_dir);
+	spool_decoy(r->cfg->spool_dir);
 	free_secret(tok);
 }
 
 int
-password_check(const struct user *u, const char *pw, size_t len, int *rehash)
+password_check(const struct req *r, const struct user *u, const char *pw,
+    size_t len, int *rehash)
 {
 	int	rc;
 
 	*rehash = 0;
 	if (u == NULL) {
-		(void)pwhash_verify(&cfg.pw, dummy_hash, pw, len, rehash);
+		(void)pwhash_verify(&r->cfg->pw, dummy_hash, pw, len, rehash);
 		*rehash = 0;
 		return 0;
 	}
-	if ((rc = pwhash_verify(&cfg.pw, u->password_hash, pw, len,
+	if ((rc = pwhash_verify(&r->cfg->pw, u->password_hash, pw, len,
 	    rehash)) == -1) {
 		/* Unusable stored hash: spend the same time, refuse. */
-		(void)pwhash_verify(&cfg.pw, dummy_hash, pw, len, rehash);
+		(void)pwhash_verify(&r->cfg->pw, dummy_hash, pw, len, rehash);
 		*rehash = 0;
 		return 0;
 	}

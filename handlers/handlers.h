@@ -1,17 +1,19 @@
 /*
  * Handlers: one function per endpoint, the route table and the router.
  *
- * A handler reads its input through lib/fields.h, calls store functions
- * with plain C values and fills one response; it returns the HTTP status.
- * It never writes to the FastCGI stream, never writes SQL and never
- * speaks SMTP.  The router answers 404, 405, 413 and the table's role
- * column (401/403) before a handler runs.
+ * A handler reads its validated input (req_field()), calls store
+ * functions with plain C values and fills one response; it returns the
+ * HTTP status.  It never writes to the FastCGI stream, never writes SQL
+ * and never speaks SMTP.  The router answers 404, 405, 413, the table's
+ * role column (401/403), its registration flag (403) and its body
+ * declaration (422) before a handler runs.
  */
 #ifndef AUTHD_HANDLERS_H
 #define AUTHD_HANDLERS_H
 
 #include <stdint.h>
 
+#include "fields.h"
 #include "http.h"
 #include "store.h"
 
@@ -19,10 +21,36 @@
 
 typedef int (*handler_fn)(struct req *, struct resp *);
 
+/*
+ * A route's use of one declared field (body.c): the declaration, shared
+ * by every route taking the field, and this route's flags: F_REQUIRED,
+ * or F_WITH_CAPTCHA.
+ */
+struct body_field {
+	const struct field	*f;
+	int			 flags;
+};
+/*
+ * Required, and of its declared type, when CAPTCHA_SERVICE_URL is set;
+ * else optional, read as a string and ignored.
+ */
+#define F_WITH_CAPTCHA	0x100
+
+/* What the router does before the handler (the flags of a route). */
+#define R_JSON		0x01	/* reads the body: a JSON object (SPEC §1) */
+#define R_FORM		0x02	/* with R_JSON: a URL-encoded form too */
+#define R_EMPTY		0x04	/* with R_JSON: no body reads as {} */
+#define R_REGISTRATION	0x08	/* 403 when REGISTRATION_ENABLED=false */
+#define ROUTE_FIELDS_MAX 8	/* fields of one body (test_openapi checks) */
+
 struct route {
 	enum method	 method;
 	const char	*pattern;	/* "{id}" matches one path segment */
 	enum role	 role;		/* ROLE_NONE: no token needed */
+	int		 flags;		/* R_* */
+	/* With R_JSON: the fields in declared order (the 422 order). */
+	const struct body_field *fields;
+	size_t		 nfields;
 	handler_fn	 fn;
 };
 
@@ -36,9 +64,49 @@ extern const size_t nroutes;
  * answer carries.  The response is complete when it returns.
  */
 void	 router_dispatch(struct req *, struct resp *);
+/*
+ * Runs the API handler fn as the router runs it for its route, minus the
+ * role check: the route's registration check, its body read and
+ * validated (a page's form already decoded into r->json is read as the
+ * body), fn, and the values freed.  For the pages that hand their form
+ * to the API handler of the same action.  Returns fn's status, or the
+ * 403/422 in out.
+ */
+int	 router_call(struct req *, struct resp *, handler_fn fn);
+/*
+ * The validated value of the declared field f of the running handler's
+ * route (present 0 when the body did not hold it).  Borrowed until the
+ * handler returns.  A field the route does not declare is a bug: abort.
+ */
+const struct fval *req_field(const struct req *, const struct field *f);
 
-/* Per-worker start-up: the dummy hash for unknown logins, etc.  0 or -1. */
-int	 handlers_init(void);
+/* --- body.c: every field of a request body, declared once --- */
+
+extern const struct field field_email;		/* SPEC §3, lower-cased */
+extern const struct field field_username;	/* SPEC §3 */
+extern const struct field field_password;	/* SPEC §3 */
+extern const struct field field_phone;		/* SPEC §3, E.164 */
+extern const struct field field_new_password;	/* SPEC §3 */
+extern const struct field field_current_password; /* any string */
+extern const struct field field_captcha_id;	/* a UUID */
+extern const struct field field_captcha_answer;
+extern const struct field field_ident_login;	/* the login's identifiers */
+extern const struct field field_ident_username;
+extern const struct field field_ident_name;
+extern const struct field field_login_password;	/* any string */
+extern const struct field field_refresh_token;
+extern const struct field field_logout_all;	/* a boolean */
+extern const struct field field_token;		/* a reset or verify token */
+extern const struct field field_account_role;	/* ADMIN, MODERATOR, REGULAR */
+extern const struct field field_account_subscription; /* FREE, PRO */
+extern const struct field field_subscription_expires_at; /* RFC 3339 or null */
+extern const struct field field_is_active;	/* a boolean */
+
+/*
+ * Per-worker start-up: the dummy hash for unknown logins (with the
+ * ARGON2_* of conf), etc.  0 or -1.
+ */
+int	 handlers_init(const struct config *conf);
 void	 handlers_free(void);
 /* Process start time, for /health/live. */
 extern int64_t	 started_at;
@@ -75,8 +143,8 @@ int	 login_answer(struct req *, struct resp *, const struct user *);
  */
 void	 mail_decoy(struct req *);
 /* The SPEC's verification of a password against a user or the dummy hash. */
-int	 password_check(const struct user *, const char *pw, size_t len,
-	    int *rehash);
+int	 password_check(const struct req *, const struct user *,
+	    const char *pw, size_t len, int *rehash);
 
 /* --- throttle.c: the limits of SPEC §6, shared by all workers --- */
 
@@ -130,7 +198,8 @@ void	 throttle_account_reset(struct req *, const char *account);
 /* --- captcha.c --- */
 
 /* Verifies a captcha answer with CAPTCHA_SERVICE_URL: 0, or 400/503/504 in out. */
-int	 captcha_check(struct resp *, const char *id, const char *answer);
+int	 captcha_check(const struct config *, struct resp *, const char *id,
+	    const char *answer);
 /* Releases the per-worker handle. */
 void	 captcha_free(void);
 
@@ -146,7 +215,7 @@ void	 verification_queue(struct req *, const struct user *);
  * when they are set and no active ADMIN exists.  Run by the master at
  * start.  0 or -1 (logged).
  */
-int	 admin_bootstrap(void);
+int	 admin_bootstrap(const struct config *);
 
 /* --- browser.c: browser sign-in (SPEC §9) --- */
 
@@ -180,8 +249,8 @@ int	 csrf_ok(const struct req *, const char *form_token);
  * Origin nor Referer: 0.  Own origin: PUBLIC_URL's, or scheme://Host.
  */
 int	 origin_ok(const struct req *);
-/* PUBLIC_URL (never NULL, even before the configuration is loaded). */
-const char *public_url(void);
+/* PUBLIC_URL (never NULL, even in a configuration built by hand). */
+const char *public_url(const struct req *);
 /*
  * 1 when rd may be redirected to after sign-in: an absolute http(s) URL
  * without user-info, control characters or backslashes, whose host is

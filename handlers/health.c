@@ -37,13 +37,13 @@ handle_health_live(struct req *r, struct resp *out)
 
 /* The spool's messages by state, or null when a directory cannot be read. */
 static struct json_object *
-spool_counts(void)
+spool_counts(const struct req *r)
 {
 	struct json_object	*o;
 	long			 n[SPOOL__MAX];
 	size_t			 i;
 
-	if (metrics_spool_counts(cfg.spool_dir, n) == -1)
+	if (metrics_spool_counts(r->cfg->spool_dir, n) == -1)
 		return NULL;
 	o = json_object_new_object();
 	for (i = 0; i < SPOOL__MAX; i++)
@@ -60,7 +60,7 @@ handle_health_ready(struct req *r, struct resp *out)
 	int			 db, spool;
 
 	db = store_ready(r->db);
-	spool = spool_ready(cfg.spool_dir);
+	spool = spool_ready(r->cfg->spool_dir);
 	c = json_object_new_object();
 	json_object_object_add(c, "database",
 	    json_object_new_string(db ? "operational" : "down"));
@@ -71,6 +71,6 @@ handle_health_ready(struct req *r, struct resp *out)
 	json_object_object_add(o, "version",
 	    json_object_new_string(AUTHD_VERSION));
 	json_object_object_add(o, "components", c);
-	json_object_object_add(o, "mail_spool", spool_counts());
+	json_object_object_add(o, "mail_spool", spool_counts(r));
 	return resp_json(out, db && spool ? 200 : 503, o);
 }

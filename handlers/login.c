@@ -17,18 +17,6 @@
 #include "util.h"
 #include "validate.h"
 
-#define IDENT_MAX	320
-#define PASSWORD_MAX	4096
-
-enum { F_LOGIN, F_USERNAME, F_NAME, F_PASSWORD, F__MAX };
-
-static const struct field fields[F__MAX] = {
-	{ "login", FT_STRING, 0, NULL, IDENT_MAX },		/* F_LOGIN */
-	{ "username", FT_STRING, 0, NULL, IDENT_MAX },		/* F_USERNAME */
-	{ "name", FT_STRING, 0, NULL, IDENT_MAX },		/* F_NAME */
-	{ "password", FT_STRING, F_REQUIRED, NULL, PASSWORD_MAX }, /* F_PASSWORD */
-};
-
 static char *
 lower(const char *s, size_t n)
 {
@@ -76,7 +64,7 @@ login_attempt_check(struct req *r, struct resp *out, const struct user *u,
 	*ok = *rehash = 0;
 	if ((rc = throttle_login_begin(r, out, account, a)) != 0)
 		return rc;
-	*ok = password_check(u, pw, len, rehash) && u->is_active &&
+	*ok = password_check(r, u, pw, len, rehash) && u->is_active &&
 	    u->deleted_at == 0;
 	throttle_login_end(r, a, *ok);
 	return 0;
@@ -144,7 +132,7 @@ login_verify(struct req *r, struct resp *out, const char *id, size_t idlen,
 		rc = LOGIN_INCORRECT;
 		goto done;
 	}
-	if (rehash && (nh = pwhash_hash(&cfg.pw, pw, pwlen)) != NULL) {
+	if (rehash && (nh = pwhash_hash(&r->cfg->pw, pw, pwlen)) != NULL) {
 		if (store_user_rehash(r->db, u->id, u->password_hash, nh) < 0)
 			log_warnx("rehash of user %s failed", u->id);
 		free_secret(nh);
@@ -170,34 +158,33 @@ done:
 int
 handle_login(struct req *r, struct resp *out)
 {
-	struct fval	 v[F__MAX];
-	struct fval	*id;
+	const struct fval *pw = req_field(r, &field_login_password);
+	const struct fval *id;
 	struct user	*u = NULL;
 	struct json_object *list;
 	int		 rc;
 
-	if (!body_parse(r, out, 1, 0))
-		return out->status;
-	if (!fields_read(r, fields, F__MAX, v, out))
-		return out->status;
-	id = v[F_LOGIN].present ? &v[F_LOGIN] : v[F_USERNAME].present ?
-	    &v[F_USERNAME] : v[F_NAME].present ? &v[F_NAME] : NULL;
-	if (id == NULL) {
+	/* The first identifier given of the three. */
+	id = req_field(r, &field_ident_login);
+	if (!id->present)
+		id = req_field(r, &field_ident_username);
+	if (!id->present)
+		id = req_field(r, &field_ident_name);
+	if (!id->present) {
 		list = json_object_new_array();
 		json_object_array_add(list, err_entry("missing", "username",
 		    "Field required", json_object_get(r->json)));
 		rc = resp_422(out, list);
 		goto done;
 	}
-	rc = login_verify(r, out, id->s, id->len, v[F_PASSWORD].s,
-	    v[F_PASSWORD].len, &u);
+	rc = login_verify(r, out, id->s, id->len, pw->s, pw->len, &u);
 	if (rc == LOGIN_INCORRECT) {
 		rc = incorrect(out);
 		goto done;
 	}
 	if (rc != 0)
 		goto done;
-	if (cfg.require_verified && !u->email_verified) {
+	if (r->cfg->require_verified && !u->email_verified) {
 		metrics_count(MET_LOGIN_UNVERIFIED);
 		audit_req(r, AUDIT_LOGIN_FAILURE, NULL, u->id,
 		    "reason=unverified");
@@ -216,6 +203,5 @@ handle_login(struct req *r, struct resp *out)
 	u = NULL;
 done:
 	user_free(u);
-	fvals_free(v, F__MAX);
 	return rc;
 }

@@ -28,12 +28,13 @@ handle_metrics(struct req *r, struct resp *out)
 
 	if (!metrics_on())
 		return resp_detail(out, 404, "Not Found");
-	if (!metrics_allowed(cfg.metrics_allow, cfg.nmetrics_allow, r->ip))
+	if (!metrics_allowed(r->cfg->metrics_allow, r->cfg->nmetrics_allow,
+	    r->ip))
 		return resp_detail(out, 403, "Forbidden");
 	memset(&g, 0, sizeof(g));
 	g.users_ok = store_user_states(r->db, g.users) > 0;
-	g.spool_ok = metrics_spool_counts(cfg.spool_dir, g.spool) == 0;
-	g.mail_ok = metrics_mail_stats_read(cfg.spool_dir, &g.mail_sent,
+	g.spool_ok = metrics_spool_counts(r->cfg->spool_dir, g.spool) == 0;
+	g.mail_ok = metrics_mail_stats_read(r->cfg->spool_dir, &g.mail_sent,
 	    &g.mail_failed, &g.mail_retried) == 0;
 	labels = xcalloc(nroutes, sizeof(*labels));
 	methods = xcalloc(nroutes, sizeof(*methods));

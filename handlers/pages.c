@@ -39,28 +39,37 @@ file_text(const char *name)
 	return "";
 }
 
+/* What a template is rendered with: the configuration and the pairs. */
+struct page_args {
+	const struct config	*cfg;
+	const char *const	*kv;
+};
+
 static const char *
 kv_lookup(void *arg, const char *key)
 {
-	const char *const	*kv = arg;
+	const struct page_args	*a = arg;
+	const char *const	*kv = a->kv;
 
 	if (strcmp(key, "app_name") == 0)
-		return cfg.app_name;
+		return a->cfg != NULL ? a->cfg->app_name : NULL;
 	for (; kv != NULL && kv[0] != NULL; kv += 2)
 		if (strcmp(kv[0], key) == 0)
 			return kv[1] != NULL ? kv[1] : "";
 	return "";
 }
 
+/* conf NULL: a fragment, whose templates do not name app_name. */
 static void
-render(struct tbuf *b, const char *name, const char *const *kv)
+render(struct tbuf *b, const struct config *conf, const char *name,
+    const char *const *kv)
 {
-	char	 file[64];
+	struct page_args	 a = { conf, kv };
+	char			 file[64];
 
 	snprintf(file, sizeof(file), "%s.html", name);
 	/* kv_lookup never fails: a key without a value renders empty. */
-	(void)tmpl_subst(b, file_text(file), kv_lookup, (void *)(uintptr_t)kv,
-	    1, NULL, 0);
+	(void)tmpl_subst(b, file_text(file), kv_lookup, &a, 1, NULL, 0);
 }
 
 char *
@@ -68,7 +77,7 @@ page_fragment(const char *name, const char *const *kv)
 {
 	struct tbuf	b = { 0 };
 
-	render(&b, name, kv);
+	render(&b, NULL, name, kv);
 	return b.p != NULL ? b.p : xstrdup("");
 }
 
@@ -91,8 +100,8 @@ page_headers(struct resp *out)
 }
 
 int
-page_render(struct resp *out, int status, const char *title,
-    const char *name, const char *const *kv)
+page_render(const struct req *r, struct resp *out, int status,
+    const char *title, const char *name, const char *const *kv)
 {
 	struct tbuf	 b = { 0 };
 	char		*content;
@@ -100,7 +109,7 @@ page_render(struct resp *out, int status, const char *title,
 
 	content = page_fragment(name, kv);
 	lkv[3] = content;
-	render(&b, "layout", lkv);
+	render(&b, r->cfg, "layout", lkv);
 	free(content);
 	json_object_put(out->body);
 	out->body = NULL;
@@ -114,13 +123,14 @@ page_render(struct resp *out, int status, const char *title,
 }
 
 int
-page_message(struct resp *out, int status, const char *title,
-    const char *msg, const char *link, const char *link_text)
+page_message(const struct req *r, struct resp *out, int status,
+    const char *title, const char *msg, const char *link,
+    const char *link_text)
 {
 	const char	*kv[] = { "message", msg, "link", link, "link_text",
 	    link_text, NULL };
 
-	return page_render(out, status, title, "message", kv);
+	return page_render(r, out, status, title, "message", kv);
 }
 
 int
@@ -158,7 +168,7 @@ page_form(struct req *r, struct resp *out)
 	struct json_object	*f, *c = NULL;
 
 	if (r->bodylen == 0 || (f = form_decode(r->body, r->bodylen)) == NULL)
-		return page_message(out, 400, "Bad request",
+		return page_message(r, out, 400, "Bad request",
 		    "The form could not be read.", "/auth/login",
 		    "Back to sign in");
 	if (!json_object_object_get_ex(f, "csrf", &c) || !origin_ok(r) ||
@@ -166,7 +176,7 @@ page_form(struct req *r, struct resp *out)
 		json_object_put(f);
 		log_info("page %s: form refused (CSRF token or origin)",
 		    r->path);
-		return page_message(out, 403, "Form refused", BAD_FORM,
+		return page_message(r, out, 403, "Form refused", BAD_FORM,
 		    "/auth/login", "Back to sign in");
 	}
 	json_object_object_del(f, "csrf");
@@ -229,20 +239,20 @@ page_422_msg(const struct resp *src, const char *field)
 }
 
 int
-page_throttled(struct resp *out, const struct resp *src)
+page_throttled(const struct req *r, struct resp *out, const struct resp *src)
 {
 	page_keep_headers(out, src);
-	return page_message(out, 429, "Too many attempts",
+	return page_message(r, out, 429, "Too many attempts",
 	    "Too many requests. Try again later.", "/auth/login",
 	    "Back to sign in");
 }
 
 int
-page_failed(struct resp *out, int status)
+page_failed(const struct req *r, struct resp *out, int status)
 {
 	if (status < 500)
 		status = 400;
-	return page_message(out, status, "Something went wrong",
+	return page_message(r, out, status, "Something went wrong",
 	    status == 503 ? "The service is busy. Try again in a moment." :
 	    "The request could not be completed. Try again later.",
 	    "/auth/login", "Back to sign in");
@@ -268,7 +278,8 @@ login_form(struct req *r, struct resp *out, int status, const char *rd,
     const char *username, const char *uerr, const char *perr)
 {
 	char	*csrf = csrf_token(r, out), *ue = NULL, *pe = NULL;
-	int	 reg = cfg.registration_enabled && cfg.captcha_url == NULL;
+	int	 reg = r->cfg->registration_enabled &&
+		     r->cfg->captcha_url == NULL;
 	const char *kv[] = { "csrf", csrf, "rd", rd, "username", username,
 	    "username_error", NULL, "password_error", NULL, "register_link",
 	    reg ? "<a href=\"/auth/register\">Create an account</a>" : "",
@@ -278,7 +289,7 @@ login_form(struct req *r, struct resp *out, int status, const char *rd,
 		kv[7] = ue = page_field_error("username", uerr);
 	if (perr != NULL)
 		kv[9] = pe = page_field_error("password", perr);
-	status = page_render(out, status, "Sign in", "login", kv);
+	status = page_render(r, out, status, "Sign in", "login", kv);
 	free(ue);
 	free(pe);
 	free(csrf);
@@ -301,7 +312,7 @@ handle_page_login(struct req *r, struct resp *out)
 	resp_init(&tmp);
 	if (r->cookie != NULL && cookie_check(r, &tmp, ROLE_REGULAR) == 0) {
 		msg = xasprintf("You are signed in as %s.", r->user->username);
-		rc = page_message(out, 200, "Signed in", msg,
+		rc = page_message(r, out, 200, "Signed in", msg,
 		    rd_allowed(r, rd) ? rd : "/auth/account", rd_allowed(r, rd) ?
 		    "Continue" : "Go to your account");
 		free(msg);
@@ -334,7 +345,7 @@ handle_page_login_post(struct req *r, struct resp *out)
 	json_object_object_del(r->json, "name");
 	resp_init(&tmp);
 	r->browser = 1;
-	rc = handle_login(r, &tmp);
+	rc = router_call(r, &tmp, handle_login);
 	r->browser = 0;
 	switch (rc) {
 	case 200:
@@ -353,16 +364,16 @@ handle_page_login_post(struct req *r, struct resp *out)
 		    "Enter your password." : NULL);
 		break;
 	case 429:
-		rc = page_throttled(out, &tmp);
+		rc = page_throttled(r, out, &tmp);
 		break;
 	case 403:
-		rc = page_message(out, 403, "Email not verified",
+		rc = page_message(r, out, 403, "Email not verified",
 		    "Your email address is not verified yet. Open the link "
 		    "we sent you, then sign in again.", "/auth/login",
 		    "Back to sign in");
 		break;
 	default:
-		rc = page_failed(out, rc);
+		rc = page_failed(r, out, rc);
 	}
 	resp_free(&tmp);
 	free(rd);
@@ -391,15 +402,15 @@ handle_page_logout(struct req *r, struct resp *out)
 /* ---- registration ---- */
 
 static int
-registration_open(void)
+registration_open(const struct req *r)
 {
-	return cfg.registration_enabled && cfg.captcha_url == NULL;
+	return r->cfg->registration_enabled && r->cfg->captcha_url == NULL;
 }
 
 static int
-register_closed(struct resp *out)
+register_closed(const struct req *r, struct resp *out)
 {
-	return page_message(out, 403, "Registration is closed",
+	return page_message(r, out, 403, "Registration is closed",
 	    "Registration is disabled. Ask the administrator for an account.",
 	    "/auth/login", "Back to sign in");
 }
@@ -428,7 +439,8 @@ register_form(struct req *r, struct resp *out, int status,
 		kv[k++] = frag[i];
 	}
 	kv[k] = NULL;
-	status = page_render(out, status, "Create an account", "register", kv);
+	status = page_render(r, out, status, "Create an account", "register",
+	    kv);
 	for (i = 0; i < 4; i++)
 		free(frag[i]);
 	free(csrf);
@@ -438,8 +450,8 @@ register_form(struct req *r, struct resp *out, int status,
 int
 handle_page_register(struct req *r, struct resp *out)
 {
-	if (!registration_open())
-		return register_closed(out);
+	if (!registration_open(r))
+		return register_closed(r, out);
 	return register_form(r, out, 200, NULL);
 }
 
@@ -485,14 +497,14 @@ handle_page_register_post(struct req *r, struct resp *out)
 	size_t			 i;
 	int			 rc;
 
-	if (!registration_open())
-		return register_closed(out);
+	if (!registration_open(r))
+		return register_closed(r, out);
 	if ((rc = page_form(r, out)) != 0)
 		return rc;
 	if ((ph = page_field(r, "phone")) != NULL && *ph == '\0')
 		json_object_object_del(r->json, "phone");
 	resp_init(&tmp);
-	rc = handle_register(r, &tmp);
+	rc = router_call(r, &tmp, handle_register);
 	if (rc == 201 && json_object_object_get_ex(tmp.body, "id", &id) &&
 	    (rc = store_user_by_id(r->db, json_object_get_string(id),
 	    &u)) > 0) {
@@ -502,7 +514,7 @@ handle_page_register_post(struct req *r, struct resp *out)
 			page_keep_headers(out, &tmp);
 			rc = page_redirect(out, "/auth/account");
 		} else
-			rc = page_failed(out, rc);
+			rc = page_failed(r, out, rc);
 	} else if (rc == 422) {
 		for (i = 0; i < 4; i++)
 			errs[i] = page_422_msg(&tmp, names[i]);
@@ -510,9 +522,10 @@ handle_page_register_post(struct req *r, struct resp *out)
 	} else if (rc == 409 && conflict(&tmp, errs, buf, sizeof(buf)))
 		rc = register_form(r, out, 409, errs);
 	else if (rc == 429)
-		rc = page_throttled(out, &tmp);
+		rc = page_throttled(r, out, &tmp);
 	else
-		rc = page_failed(out, rc < 0 ? resp_store_error(&tmp, rc) : rc);
+		rc = page_failed(r, out, rc < 0 ? resp_store_error(&tmp, rc) :
+		    rc);
 	user_free(u);
 	resp_free(&tmp);
 	return rc;
@@ -529,7 +542,7 @@ forgot_form(struct req *r, struct resp *out, int status, const char *err)
 
 	if (err != NULL)
 		kv[5] = e = page_field_error("email", err);
-	status = page_render(out, status, "Forgot your password?", "forgot",
+	status = page_render(r, out, status, "Forgot your password?", "forgot",
 	    kv);
 	free(e);
 	free(csrf);
@@ -552,24 +565,24 @@ handle_page_forgot_post(struct req *r, struct resp *out)
 	if ((rc = page_form(r, out)) != 0)
 		return rc;
 	resp_init(&tmp);
-	rc = handle_forgot_password(r, &tmp);
+	rc = router_call(r, &tmp, handle_forgot_password);
 	if (rc == 202)
-		rc = page_message(out, 200, "Check your email",
+		rc = page_message(r, out, 200, "Check your email",
 		    "If the email exists, a reset link has been sent.",
 		    "/auth/login", "Back to sign in");
 	else if (rc == 422)
 		rc = forgot_form(r, out, 422, page_422_msg(&tmp, "email") ?
 		    "Enter a valid email address." : "Enter your email.");
 	else
-		rc = page_failed(out, rc);
+		rc = page_failed(r, out, rc);
 	resp_free(&tmp);
 	return rc;
 }
 
 static int
-bad_link(struct resp *out, const char *what)
+bad_link(const struct req *r, struct resp *out, const char *what)
 {
-	return page_message(out, 400, "Link not valid", what,
+	return page_message(r, out, 400, "Link not valid", what,
 	    "/auth/forgot-password", "Ask for a new link");
 }
 
@@ -583,7 +596,7 @@ reset_form(struct req *r, struct resp *out, int status, const char *token,
 
 	if (err != NULL)
 		kv[5] = e = page_field_error("new_password", err);
-	status = page_render(out, status, "Choose a new password", "reset",
+	status = page_render(r, out, status, "Choose a new password", "reset",
 	    kv);
 	free(e);
 	free(csrf);
@@ -598,7 +611,7 @@ handle_page_reset(struct req *r, struct resp *out)
 	int	 rc;
 
 	if (tok == NULL || !token_shaped(tok, strlen(tok)))
-		rc = bad_link(out, "Invalid or expired reset token");
+		rc = bad_link(r, out, "Invalid or expired reset token");
 	else
 		rc = reset_form(r, out, 200, tok, NULL);
 	free_secret(tok);
@@ -615,9 +628,9 @@ handle_page_reset_post(struct req *r, struct resp *out)
 	if ((rc = page_form(r, out)) != 0)
 		return rc;
 	resp_init(&tmp);
-	rc = handle_reset_password(r, &tmp);
+	rc = router_call(r, &tmp, handle_reset_password);
 	if (rc == 200)
-		rc = page_message(out, 200, "Password changed",
+		rc = page_message(r, out, 200, "Password changed",
 		    "Password has been reset successfully. Sign in with your "
 		    "new password.", "/auth/login", "Sign in");
 	else if (rc == 422 && page_422_msg(&tmp, "new_password") != NULL &&
@@ -625,9 +638,9 @@ handle_page_reset_post(struct req *r, struct resp *out)
 		rc = reset_form(r, out, 422, page_field(r, "token"),
 		    page_422_msg(&tmp, "new_password"));
 	else if (rc == 400 || rc == 422)
-		rc = bad_link(out, "Invalid or expired reset token");
+		rc = bad_link(r, out, "Invalid or expired reset token");
 	else
-		rc = page_failed(out, rc);
+		rc = page_failed(r, out, rc);
 	resp_free(&tmp);
 	return rc;
 }
@@ -643,7 +656,7 @@ handle_page_verify(struct req *r, struct resp *out)
 
 	if (tok == NULL || !token_shaped(tok, strlen(tok))) {
 		free_secret(tok);
-		return page_message(out, 400, "Link not valid",
+		return page_message(r, out, 400, "Link not valid",
 		    "Invalid or expired verification token", "/auth/login",
 		    "Back to sign in");
 	}
@@ -651,7 +664,7 @@ handle_page_verify(struct req *r, struct resp *out)
 	{
 		const char *kv[] = { "csrf", csrf, "token", tok, NULL };
 
-		rc = page_render(out, 200, "Verify your email", "verify", kv);
+		rc = page_render(r, out, 200, "Verify your email", "verify", kv);
 	}
 	free(csrf);
 	free_secret(tok);
@@ -668,17 +681,17 @@ handle_page_verify_post(struct req *r, struct resp *out)
 	if ((rc = page_form(r, out)) != 0)
 		return rc;
 	resp_init(&tmp);
-	rc = handle_verify_email(r, &tmp);
+	rc = router_call(r, &tmp, handle_verify_email);
 	if (rc == 200)
-		rc = page_message(out, 200, "Email verified",
+		rc = page_message(r, out, 200, "Email verified",
 		    "Your email address is verified.", "/auth/account",
 		    "Go to your account");
 	else if (rc == 400 || rc == 422)
-		rc = page_message(out, 400, "Link not valid",
+		rc = page_message(r, out, 400, "Link not valid",
 		    "Invalid or expired verification token", "/auth/login",
 		    "Back to sign in");
 	else
-		rc = page_failed(out, rc);
+		rc = page_failed(r, out, rc);
 	resp_free(&tmp);
 	return rc;
 }
@@ -724,8 +737,8 @@ handle_signin_redirect(struct req *r, struct resp *out)
 		}
 	}
 	rd[n] = '\0';
-	loc = n > 0 ? xasprintf("%s/auth/login?rd=%s", public_url(), rd) :
-	    xasprintf("%s/auth/login", public_url());
+	loc = n > 0 ? xasprintf("%s/auth/login?rd=%s", public_url(r), rd) :
+	    xasprintf("%s/auth/login", public_url(r));
 	free(rd);
 	resp_header(out, "Location", loc);
 	free(loc);

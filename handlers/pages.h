@@ -20,11 +20,12 @@ typedef const char *const page_kv[];
  * answers it with status and the pages' headers (CSP, no-store, ...).
  * Keys without a value render empty.  Returns status.
  */
-int	 page_render(struct resp *, int status, const char *title,
-	    const char *name, const char *const *kv);
+int	 page_render(const struct req *, struct resp *, int status,
+	    const char *title, const char *name, const char *const *kv);
 /* A short page: a message and one link. */
-int	 page_message(struct resp *, int status, const char *title,
-	    const char *msg, const char *link, const char *link_text);
+int	 page_message(const struct req *, struct resp *, int status,
+	    const char *title, const char *msg, const char *link,
+	    const char *link_text);
 /* 303 to location (an allowed URL or a path of authd), with the pages' headers. */
 int	 page_redirect(struct resp *, const char *location);
 /* The stylesheet. */
@@ -58,8 +59,9 @@ void	 page_keep_headers(struct resp *dst, const struct resp *src);
 const char *page_422_msg(const struct resp *src, const char *field);
 
 /* 429 page (Retry-After kept from src). */
-int	 page_throttled(struct resp *, const struct resp *src);
+int	 page_throttled(const struct req *, struct resp *,
+	    const struct resp *src);
 /* The answer for an API handler's unexpected status (5xx and the like). */
-int	 page_failed(struct resp *, int status);
+int	 page_failed(const struct req *, struct resp *, int status);
 
 #endif

@@ -33,7 +33,7 @@ signed_in(struct req *r, struct resp *out)
 			(void)browser_session_end(r, out);
 		rc = page_redirect(out, "/auth/login");
 	} else if (rc != 0)
-		rc = page_failed(out, rc);
+		rc = page_failed(r, out, rc);
 	resp_free(&tmp);
 	return rc;
 }
@@ -121,7 +121,7 @@ account(struct req *r, struct resp *out, int status, const char *notice,
 
 	if ((rows = session_rows(r, csrf)) == NULL) {
 		free(csrf);
-		return page_failed(out, 503);
+		return page_failed(r, out, 503);
 	}
 	if (notice != NULL) {
 		struct tbuf	b = { 0 };
@@ -146,7 +146,7 @@ account(struct req *r, struct resp *out, int status, const char *notice,
 		    "new_password_error", e2, "delete_password_error", e3,
 		    NULL };
 
-		rc = page_render(out, status, "Your account", "account", kv);
+		rc = page_render(r, out, status, "Your account", "account", kv);
 	}
 	free(csrf);
 	free(rows);
@@ -194,7 +194,7 @@ handle_page_password(struct req *r, struct resp *out)
 		return rc;
 	resp_init(&tmp);
 	r->browser = 1;
-	rc = handle_me_password(r, &tmp);
+	rc = router_call(r, &tmp, handle_me_password);
 	r->browser = 0;
 	switch (rc) {
 	case 200:
@@ -212,10 +212,10 @@ handle_page_password(struct req *r, struct resp *out)
 		    page_422_msg(&tmp, "new_password"), NULL);
 		break;
 	case 429:
-		rc = page_throttled(out, &tmp);
+		rc = page_throttled(r, out, &tmp);
 		break;
 	default:
-		rc = page_failed(out, rc);
+		rc = page_failed(r, out, rc);
 	}
 	resp_free(&tmp);
 	return rc;
@@ -249,7 +249,7 @@ handle_page_session_end(struct req *r, struct resp *out)
 	if (rc == 404)
 		return account(r, out, 404, "Session not found", NULL, NULL,
 		    NULL);
-	return page_failed(out, rc);
+	return page_failed(r, out, rc);
 }
 
 /* POST /auth/account/sessions/end-all (csrf): every session, this one too. */
@@ -264,7 +264,7 @@ handle_page_session_end_all(struct req *r, struct resp *out)
 		struct resp	tmp;
 
 		resp_init(&tmp);
-		rc = page_failed(out, resp_store_error(&tmp, rc));
+		rc = page_failed(r, out, resp_store_error(&tmp, rc));
 		resp_free(&tmp);
 		return rc;
 	}
@@ -296,8 +296,8 @@ handle_page_delete(struct req *r, struct resp *out)
 	/* Recorded before it is verified, like every password check. */
 	if ((rc = login_attempt_check(r, &tmp, r->user, r->user->id, &a, pw,
 	    strlen(pw), &ok, &rehash)) != 0) {
-		rc = rc == 429 ? page_throttled(out, &tmp) :
-		    page_failed(out, rc);
+		rc = rc == 429 ? page_throttled(r, out, &tmp) :
+		    page_failed(r, out, rc);
 		resp_free(&tmp);
 		return rc;
 	}
@@ -312,8 +312,8 @@ handle_page_delete(struct req *r, struct resp *out)
 		return account(r, out, 409, NULL, NULL, NULL,
 		    "Cannot remove the last administrator");
 	if (rc != 204)
-		return page_failed(out, rc);
+		return page_failed(r, out, rc);
 	(void)browser_session_end(r, out);
-	return page_message(out, 200, "Account deleted",
+	return page_message(r, out, 200, "Account deleted",
 	    "Your account has been deleted.", "/auth/login", "Sign in page");
 }

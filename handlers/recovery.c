@@ -27,24 +27,11 @@
 #include "mail.h"
 #include "pwhash.h"
 #include "util.h"
-#include "validate.h"
 
 #define FORGOT_MESSAGE	"If the email exists, a reset link has been sent."
 #define RESET_MESSAGE	"Password has been reset successfully"
 #define RESET_INVALID	"Invalid or expired reset token"
 #define HOUR		3600
-
-enum { F_EMAIL, F__MAX };
-enum { R_TOKEN, R_NEW_PASSWORD, R__MAX };
-
-static const struct field forgot_fields[F__MAX] = {
-	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
-};
-
-static const struct field reset_fields[R__MAX] = {
-	{ "token", FT_STRING, F_REQUIRED, NULL, 512 },			/* R_TOKEN */
-	{ "new_password", FT_STRING, F_REQUIRED, field_password, 4096 },	/* R_NEW_PASSWORD */
-};
 
 /*
  * The reset link for tok: RESET_PASSWORD_URL with the token appended as
@@ -54,9 +41,9 @@ static const struct field reset_fields[R__MAX] = {
  * token, so the caller frees it with free_secret().
  */
 static char *
-reset_link(const char *tok)
+reset_link(const struct req *r, const char *tok)
 {
-	const char	*u = cfg.reset_url;
+	const char	*u = r->cfg->reset_url;
 	size_t		 n;
 
 	if (u != NULL) {
@@ -67,7 +54,8 @@ reset_link(const char *tok)
 		    strchr(u, '?') != NULL ? '&' : '?', tok);
 	}
 	/* FRONTEND_URL unset: authd's own page (SPEC §9) under PUBLIC_URL. */
-	u = cfg.frontend_url != NULL ? cfg.frontend_url : public_url();
+	u = r->cfg->frontend_url != NULL ? r->cfg->frontend_url :
+	    public_url(r);
 	n = strlen(u);
 	while (n > 0 && u[n - 1] == '/')
 		n--;
@@ -101,23 +89,24 @@ reset_mail(struct req *r, const struct user *u)
 		mail_decoy(r);
 		return;
 	}
-	if (cfg.reset_max_account_hour > 0 &&
-	    n >= cfg.reset_max_account_hour) {
+	if (r->cfg->reset_max_account_hour > 0 &&
+	    n >= r->cfg->reset_max_account_hour) {
 		log_info("forgot-password: user %s reached %ld reset mails "
-		    "this hour, none sent", u->id, cfg.reset_max_account_hour);
+		    "this hour, none sent", u->id,
+		    r->cfg->reset_max_account_hour);
 		mail_decoy(r);
 		return;
 	}
 	tok = token_new(hash);
 	if ((rc = store_token_create(r->db, u->id, "reset", hash,
-	    cfg.reset_ttl)) < 0) {
+	    r->cfg->reset_ttl)) < 0) {
 		log_warnx("forgot-password: user %s: cannot store the reset "
 		    "token, no mail sent", u->id);
 		goto done;
 	}
-	link = reset_link(tok);
+	link = reset_link(r, tok);
 	snprintf(minutes, sizeof(minutes), "%lld",
-	    (long long)(cfg.reset_ttl / 60));
+	    (long long)(r->cfg->reset_ttl / 60));
 	kv[0] = "link";
 	kv[1] = link;
 	kv[2] = "minutes";
@@ -125,8 +114,8 @@ reset_mail(struct req *r, const struct user *u)
 	kv[4] = "username";
 	kv[5] = u->username;
 	kv[6] = NULL;
-	if ((rc = spool_queue(cfg.spool_dir, "reset_password", u->email, kv,
-	    qid)) != 0)
+	if ((rc = spool_queue(r->cfg->spool_dir, "reset_password", u->email,
+	    kv, qid)) != 0)
 		log_warnx("forgot-password: user %s: the reset mail could not "
 		    "be queued (%s)", u->id, rc == SPOOL_EHEADER ?
 		    "unsafe header value" : "spool failure");
@@ -150,23 +139,15 @@ done:
 int
 handle_forgot_password(struct req *r, struct resp *out)
 {
-	struct fval	 v[F__MAX];
 	struct user	*u = NULL;
 	int		 rc;
 
-	if (!body_parse(r, out, 0, 0))
-		return out->status;
-	if (!fields_read(r, forgot_fields, F__MAX, v, out))
-		return out->status;
-	if ((rc = store_user_by_email(r->db, v[F_EMAIL].norm, &u)) < 0) {
-		rc = resp_store_error(out, rc);
-		goto done;
-	}
+	if ((rc = store_user_by_email(r->db, req_field(r, &field_email)->norm,
+	    &u)) < 0)
+		return resp_store_error(out, rc);
 	reset_mail(r, u);
 	rc = resp_message(out, 202, FORGOT_MESSAGE);
-done:
 	user_free(u);
-	fvals_free(v, F__MAX);
 	return rc;
 }
 
@@ -182,20 +163,17 @@ done:
 int
 handle_reset_password(struct req *r, struct resp *out)
 {
-	struct fval	 v[R__MAX];
+	const struct fval *tok = req_field(r, &field_token);
+	const struct fval *pw = req_field(r, &field_new_password);
 	unsigned char	 th[32];
 	char		 uid[37];
 	char		*hash = NULL;
 	int		 rc;
 
-	if (!body_parse(r, out, 0, 0))
-		return out->status;
-	if (!fields_read(r, reset_fields, R__MAX, v, out))
-		return out->status;
 	if ((rc = throttle_token_attempt(r, out)) != 0)
 		goto done;
 	/* Anything token_new() cannot have made fails at once. */
-	if (!token_shaped(v[R_TOKEN].s, v[R_TOKEN].len)) {
+	if (!token_shaped(tok->s, tok->len)) {
 		rc = resp_detail(out, 400, RESET_INVALID);
 		goto done;
 	}
@@ -204,14 +182,13 @@ handle_reset_password(struct req *r, struct resp *out)
 	 * lookup.  The reset below checks the token again in its own
 	 * transaction, so one spent meanwhile still answers 400.
 	 */
-	token_hash(v[R_TOKEN].s, th);
+	token_hash(tok->s, th);
 	if ((rc = store_token_live(r->db, th, "reset")) <= 0) {
 		rc = rc < 0 ? resp_store_error(out, rc) :
 		    resp_detail(out, 400, RESET_INVALID);
 		goto done;
 	}
-	if ((hash = pwhash_hash(&cfg.pw, v[R_NEW_PASSWORD].s,
-	    v[R_NEW_PASSWORD].len)) == NULL) {
+	if ((hash = pwhash_hash(&r->cfg->pw, pw->s, pw->len)) == NULL) {
 		rc = resp_detail(out, 500, "Internal Server Error");
 		goto done;
 	}
@@ -229,6 +206,5 @@ handle_reset_password(struct req *r, struct resp *out)
 done:
 	OPENSSL_cleanse(th, sizeof(th));
 	free_secret(hash);
-	fvals_free(v, R__MAX);
 	return rc;
 }

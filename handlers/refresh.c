@@ -9,12 +9,6 @@
 #include "metrics.h"
 #include "util.h"
 
-enum { F_REFRESH, F__MAX };
-
-static const struct field fields[F__MAX] = {
-	{ "refresh_token", FT_STRING, F_REQUIRED, NULL, 1024 },	/* F_REFRESH */
-};
-
 /*
  * POST /api/v1/auth/refresh {"refresh_token"}.
  * Returns 200 with a new token pair, 401 when the token is unknown,
@@ -24,21 +18,18 @@ static const struct field fields[F__MAX] = {
 int
 handle_refresh(struct req *r, struct resp *out)
 {
-	struct fval	 v[F__MAX];
+	const struct fval *v = req_field(r, &field_refresh_token);
 	struct user	*u = NULL;
 	unsigned char	 old[32], new[32];
 	char		*tok, *refresh = NULL, sid[37] = "";
 	int		 rc;
 
-	if (!body_parse(r, out, 0, 0) || !fields_read(r, fields, F__MAX, v,
-	    out))
-		return out->status;
-	tok = xstrndup(v[F_REFRESH].s, v[F_REFRESH].len);
+	tok = xstrndup(v->s, v->len);
 	token_hash(tok, old);
 	free_secret(tok);
 	refresh = token_new(new);
-	rc = store_session_rotate(r->db, old, new, cfg.refresh_ttl,
-	    cfg.reuse_grace, &u, sid);
+	rc = store_session_rotate(r->db, old, new, r->cfg->refresh_ttl,
+	    r->cfg->reuse_grace, &u, sid);
 	if (rc < 0)
 		rc = resp_store_error(out, rc);
 	else if (rc == 0)
@@ -53,6 +44,5 @@ handle_refresh(struct req *r, struct resp *out)
 	}
 	free_secret(refresh);
 	user_free(u);
-	fvals_free(v, F__MAX);
 	return rc;
 }

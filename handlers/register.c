@@ -14,29 +14,6 @@
 #include "metrics.h"
 #include "pwhash.h"
 #include "util.h"
-#include "validate.h"
-
-enum { F_EMAIL, F_USERNAME, F_PASSWORD, F_PHONE, F_CAPTCHA_ID,
-    F_CAPTCHA_ANSWER, F__MAX };
-
-/* Without CAPTCHA_SERVICE_URL the captcha fields are optional and ignored. */
-static const struct field fields[F__MAX] = {
-	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
-	{ "username", FT_STRING, F_REQUIRED, field_username, 1024 },		/* F_USERNAME */
-	{ "password", FT_STRING, F_REQUIRED, field_password, 4096 },		/* F_PASSWORD */
-	{ "phone", FT_STRING, 0, field_phone, 64 },				/* F_PHONE */
-	{ "captcha_id", FT_STRING, 0, NULL, 128 },				/* F_CAPTCHA_ID */
-	{ "captcha_answer", FT_STRING, 0, NULL, 256 },				/* F_CAPTCHA_ANSWER */
-};
-
-static const struct field fields_captcha[F__MAX] = {
-	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
-	{ "username", FT_STRING, F_REQUIRED, field_username, 1024 },		/* F_USERNAME */
-	{ "password", FT_STRING, F_REQUIRED, field_password, 4096 },		/* F_PASSWORD */
-	{ "phone", FT_STRING, 0, field_phone, 64 },				/* F_PHONE */
-	{ "captcha_id", FT_UUID, F_REQUIRED, NULL, 128 },			/* F_CAPTCHA_ID */
-	{ "captcha_answer", FT_STRING, F_REQUIRED, NULL, 256 },			/* F_CAPTCHA_ANSWER */
-};
 
 /*
  * The free name with the smallest positive integer appended, the base
@@ -118,46 +95,43 @@ precheck(struct req *r, struct resp *out, const char *email,
 /*
  * POST /api/v1/auth/register {"email","username","password","phone",
  * "captcha_id","captcha_answer"}.  201 with UserPublic; 409 when the
- * email, username or phone is held; 422 on invalid fields; the captcha
- * and registration limits answer before any write.  403 when
- * REGISTRATION_ENABLED=false (SPEC §9).
+ * email, username or phone is held; the captcha and registration limits
+ * answer before any write.  The router has answered 403 when
+ * REGISTRATION_ENABLED=false (SPEC §9) and 422 on invalid fields.
  */
 int
 handle_register(struct req *r, struct resp *out)
 {
-	struct fval	 v[F__MAX];
+	const struct fval *email = req_field(r, &field_email);
+	const struct fval *username = req_field(r, &field_username);
+	const struct fval *password = req_field(r, &field_password);
+	const struct fval *phone = req_field(r, &field_phone);
 	struct user_new	 n;
 	struct user	*u = NULL;
 	char		*hash = NULL;
 	int		 rc;
 
-	if (!cfg.registration_enabled)
-		return resp_detail(out, 403, "Registration is disabled");
-	if (!body_parse(r, out, 0, 0))
-		return out->status;
-	if (!fields_read(r, cfg.captcha_url ? fields_captcha : fields, F__MAX,
-	    v, out))
-		return out->status;
 	if ((rc = throttle_register(r, out)) != 0 ||
-	    (cfg.captcha_url != NULL && (rc = captcha_check(out,
-	    v[F_CAPTCHA_ID].norm, v[F_CAPTCHA_ANSWER].s)) != 0))
+	    (r->cfg->captcha_url != NULL && (rc = captcha_check(r->cfg, out,
+	    req_field(r, &field_captcha_id)->norm,
+	    req_field(r, &field_captcha_answer)->s)) != 0))
 		goto done;
-	if ((rc = precheck(r, out, v[F_EMAIL].norm, v[F_USERNAME].s,
-	    v[F_PHONE].norm)) != 0)
+	if ((rc = precheck(r, out, email->norm, username->s,
+	    phone->norm)) != 0)
 		goto done;
-	if ((hash = pwhash_hash(&cfg.pw, v[F_PASSWORD].s,
-	    v[F_PASSWORD].len)) == NULL) {
+	if ((hash = pwhash_hash(&r->cfg->pw, password->s,
+	    password->len)) == NULL) {
 		rc = resp_detail(out, 500, "Internal Server Error");
 		goto done;
 	}
 	memset(&n, 0, sizeof(n));
-	n.email = v[F_EMAIL].norm;
-	n.username = v[F_USERNAME].s;
-	n.phone = v[F_PHONE].norm;
+	n.email = email->norm;
+	n.username = username->s;
+	n.phone = phone->norm;
 	n.password_hash = hash;
 	n.role = ROLE_REGULAR;
 	if ((rc = store_user_create(r->db, &n, &u)) < 0) {
-		rc = conflict(r, out, rc, v[F_USERNAME].s);
+		rc = conflict(r, out, rc, username->s);
 		goto done;
 	}
 	verification_queue(r, u);
@@ -166,6 +140,5 @@ handle_register(struct req *r, struct resp *out)
 done:
 	free(hash);
 	user_free(u);
-	fvals_free(v, F__MAX);
 	return rc;
 }

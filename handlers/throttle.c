@@ -58,13 +58,13 @@ throttle_register(struct req *r, struct resp *out)
 	int64_t			retry;
 	int			rc;
 
-	if (cfg.register_max_ip_hour <= 0)
+	if (r->cfg->register_max_ip_hour <= 0)
 		return 0;
 	ip_key(r->ip, ip, sizeof(ip));
 	memset(&l, 0, sizeof(l));
 	l.bucket = B_REGISTER_IP;
 	l.key = ip;
-	l.max = cfg.register_max_ip_hour;
+	l.max = r->cfg->register_max_ip_hour;
 	l.window = HOUR;
 	if ((rc = store_throttle_take(r->db, NULL, &l, 1, &retry)) < 0)
 		return resp_store_error(out, rc);
@@ -88,13 +88,13 @@ throttle_token_attempt(struct req *r, struct resp *out)
 	int64_t			retry;
 	int			rc;
 
-	if (cfg.token_attempts_ip_min <= 0)
+	if (r->cfg->token_attempts_ip_min <= 0)
 		return 0;
 	ip_key(r->ip, ip, sizeof(ip));
 	memset(&l, 0, sizeof(l));
 	l.bucket = B_TOKEN_IP;
 	l.key = ip;
-	l.max = cfg.token_attempts_ip_min;
+	l.max = r->cfg->token_attempts_ip_min;
 	l.window = MINUTE;
 	if ((rc = store_throttle_take(r->db, NULL, &l, 1, &retry)) < 0)
 		return resp_store_unwritable(out, rc);
@@ -105,9 +105,9 @@ throttle_token_attempt(struct req *r, struct resp *out)
 
 /* Whether the per-account lockout is on. */
 static int
-account_limit_on(void)
+account_limit_on(const struct req *r)
 {
-	return cfg.login_max_failures > 0 && cfg.login_lockout > 0;
+	return r->cfg->login_max_failures > 0 && r->cfg->login_lockout > 0;
 }
 
 /*
@@ -133,19 +133,19 @@ throttle_login_begin(struct req *r, struct resp *out, const char *account,
 
 	memset(a, 0, sizeof(*a));
 	a->account = account;
-	if (cfg.login_max_fail_ip_min <= 0 && !account_limit_on())
+	if (r->cfg->login_max_fail_ip_min <= 0 && !account_limit_on(r))
 		return 0;
 	ip_key(r->ip, a->ip, sizeof(a->ip));
 	memset(l, 0, sizeof(l));
 	l[0].bucket = B_LOGIN_IP;
 	l[0].key = a->ip;
-	l[0].max = cfg.login_max_fail_ip_min;
+	l[0].max = r->cfg->login_max_fail_ip_min;
 	l[0].window = MINUTE;
 	l[1].bucket = B_LOGIN_USER;
 	l[1].key = account;
-	l[1].max = account_limit_on() ? cfg.login_max_failures : 0;
-	l[1].window = cfg.login_failure_window;
-	rc = store_throttle_take(r->db, account_limit_on() ? account : NULL,
+	l[1].max = account_limit_on(r) ? r->cfg->login_max_failures : 0;
+	l[1].window = r->cfg->login_failure_window;
+	rc = store_throttle_take(r->db, account_limit_on(r) ? account : NULL,
 	    l, 2, &retry);
 	if (rc < 0) {
 		log_warnx("throttle: cannot record a login attempt, refused");
@@ -185,21 +185,21 @@ throttle_login_end(struct req *r, struct login_attempt *a, int ok)
 	if (a->user_row == 0)
 		return;
 	n = store_throttle_failed(r->db, B_LOGIN_USER, a->account,
-	    cfg.login_max_failures, cfg.login_failure_window,
-	    cfg.login_lockout);
+	    r->cfg->login_max_failures, r->cfg->login_failure_window,
+	    r->cfg->login_lockout);
 	if (n < 0)
 		log_warnx("throttle: cannot check an account's failures");
-	else if (n < cfg.login_max_failures)
+	else if (n < r->cfg->login_max_failures)
 		return;
 	metrics_count(MET_LOCKOUT);
 	audit_req(r, AUDIT_LOCKOUT, NULL, strncmp(a->account, "ident:", 6) !=
-	    0 ? a->account : NULL, "minutes=%ld", cfg.login_lockout / 60);
+	    0 ? a->account : NULL, "minutes=%ld", r->cfg->login_lockout / 60);
 	if (strncmp(a->account, "ident:", 6) != 0)
 		log_info("user %s locked for %lds after %d failed logins",
-		    a->account, cfg.login_lockout, n);
+		    a->account, r->cfg->login_lockout, n);
 	else
 		log_info("an unknown identifier locked for %lds after %d "
-		    "failed logins", cfg.login_lockout, n);
+		    "failed logins", r->cfg->login_lockout, n);
 }
 
 /*

@@ -26,24 +26,12 @@
 #include "log.h"
 #include "mail.h"
 #include "util.h"
-#include "validate.h"
 
 #define RESEND_MESSAGE	"If the account exists and is unverified, a " \
 			"verification email has been sent."
 #define VERIFY_MESSAGE	"Email verified"
 #define VERIFY_INVALID	"Invalid or expired verification token"
 #define HOUR		3600
-
-enum { F_EMAIL, F__MAX };
-enum { V_TOKEN, V__MAX };
-
-static const struct field resend_fields[F__MAX] = {
-	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
-};
-
-static const struct field verify_fields[V__MAX] = {
-	{ "token", FT_STRING, F_REQUIRED, NULL, 512 },			/* V_TOKEN */
-};
 
 /*
  * Stores a verify token for u and queues the verification mail with
@@ -55,14 +43,14 @@ verify_mail(const struct req *r, const struct user *u)
 {
 	unsigned char	 hash[32];
 	char		 hours[24], qid[37], *tok, *link = NULL;
-	const char	*kv[7], *f = cfg.frontend_url != NULL ?
-			    cfg.frontend_url : public_url();
+	const char	*kv[7], *f = r->cfg->frontend_url != NULL ?
+			    r->cfg->frontend_url : public_url(r);
 	size_t		 n;
 	int		 rc = -1, qrc;
 
 	tok = token_new(hash);
 	if (store_token_create(r->db, u->id, "verify", hash,
-	    cfg.verify_ttl) < 0) {
+	    r->cfg->verify_ttl) < 0) {
 		log_warnx("verification: user %s: cannot store the token, no "
 		    "mail sent", u->id);
 		goto done;
@@ -72,7 +60,7 @@ verify_mail(const struct req *r, const struct user *u)
 		n--;
 	link = xasprintf("%.*s/auth/verify-email?token=%s", (int)n, f, tok);
 	snprintf(hours, sizeof(hours), "%lld",
-	    (long long)(cfg.verify_ttl / 3600));
+	    (long long)(r->cfg->verify_ttl / 3600));
 	kv[0] = "link";
 	kv[1] = link;
 	kv[2] = "hours";
@@ -80,7 +68,7 @@ verify_mail(const struct req *r, const struct user *u)
 	kv[4] = "username";
 	kv[5] = u->username;
 	kv[6] = NULL;
-	if ((qrc = spool_queue(cfg.spool_dir, "verify_email", u->email, kv,
+	if ((qrc = spool_queue(r->cfg->spool_dir, "verify_email", u->email, kv,
 	    qid)) != 0) {
 		log_warnx("verification: user %s: the mail could not be "
 		    "queued (%s)", u->id, qrc == SPOOL_EHEADER ?
@@ -120,21 +108,15 @@ verification_queue(struct req *r, const struct user *u)
 int
 handle_verify_email(struct req *r, struct resp *out)
 {
-	struct fval	 v[V__MAX];
+	const struct fval *tok = req_field(r, &field_token);
 	unsigned char	 th[32];
 	int		 rc;
 
-	if (!body_parse(r, out, 0, 0))
-		return out->status;
-	if (!fields_read(r, verify_fields, V__MAX, v, out))
-		return out->status;
 	if ((rc = throttle_token_attempt(r, out)) != 0)
-		goto done;
-	if (!token_shaped(v[V_TOKEN].s, v[V_TOKEN].len)) {
-		rc = resp_detail(out, 400, VERIFY_INVALID);
-		goto done;
-	}
-	token_hash(v[V_TOKEN].s, th);
+		return rc;
+	if (!token_shaped(tok->s, tok->len))
+		return resp_detail(out, 400, VERIFY_INVALID);
+	token_hash(tok->s, th);
 	if ((rc = store_token_verify_email(r->db, th)) < 0)
 		rc = resp_store_error(out, rc);
 	else if (rc == 0)
@@ -142,8 +124,6 @@ handle_verify_email(struct req *r, struct resp *out)
 	else
 		rc = resp_message(out, 200, VERIFY_MESSAGE);
 	OPENSSL_cleanse(th, sizeof(th));
-done:
-	fvals_free(v, V__MAX);
 	return rc;
 }
 
@@ -156,26 +136,20 @@ done:
 int
 handle_resend_verification(struct req *r, struct resp *out)
 {
-	struct fval	 v[F__MAX];
 	struct user	*u = NULL;
 	const char	*uid = "";
 	int		 rc, n;
 
-	if (!body_parse(r, out, 0, 0))
-		return out->status;
-	if (!fields_read(r, resend_fields, F__MAX, v, out))
-		return out->status;
-	if ((rc = store_user_by_email(r->db, v[F_EMAIL].norm, &u)) < 0) {
-		rc = resp_store_error(out, rc);
-		goto done;
-	}
+	if ((rc = store_user_by_email(r->db, req_field(r, &field_email)->norm,
+	    &u)) < 0)
+		return resp_store_error(out, rc);
 	if (u != NULL && u->is_active && u->deleted_at == 0 &&
 	    !u->email_verified)
 		uid = u->id;
 	/* Counted for every request, so all cost the same query. */
 	n = store_token_count_since(r->db, uid, "verify", now_s() - HOUR);
-	if (*uid == '\0' || n < 0 || (cfg.reset_max_account_hour > 0 &&
-	    n >= cfg.reset_max_account_hour)) {
+	if (*uid == '\0' || n < 0 || (r->cfg->reset_max_account_hour > 0 &&
+	    n >= r->cfg->reset_max_account_hour)) {
 		if (*uid != '\0')
 			log_info("resend-verification: user %s: %s, no mail "
 			    "sent", uid, n < 0 ? "cannot count mails" :
@@ -184,8 +158,6 @@ handle_resend_verification(struct req *r, struct resp *out)
 	} else if (verify_mail(r, u) == -1)
 		log_warnx("resend-verification: user %s: no mail sent", uid);
 	rc = resp_message(out, 202, RESEND_MESSAGE);
-done:
 	user_free(u);
-	fvals_free(v, F__MAX);
 	return rc;
 }

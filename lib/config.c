@@ -21,8 +21,6 @@
 #include "metrics.h"
 #include "util.h"
 
-struct config	 cfg;
-
 /*
  * The variables a .env file put into the environment, so that a reload
  * (SIGHUP) reads the file afresh instead of taking its old values for
@@ -239,7 +237,8 @@ mkdir_private(const char *path, char *err, size_t errlen, const char *var)
 
 /* Reads at most 4 KiB of key material from a file, trailing newline dropped. */
 static int
-read_key_file(const char *path, char *err, size_t errlen, const char *var)
+read_key_file(struct config *c, const char *path, char *err, size_t errlen,
+    const char *var)
 {
 	char	 buf[4096];
 	ssize_t	 n;
@@ -260,9 +259,9 @@ read_key_file(const char *path, char *err, size_t errlen, const char *var)
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return -1;
 	}
-	cfg.secret = xmalloc((size_t)n);
-	memcpy(cfg.secret, buf, (size_t)n);
-	cfg.secret_len = (size_t)n;
+	c->secret = xmalloc((size_t)n);
+	memcpy(c->secret, buf, (size_t)n);
+	c->secret_len = (size_t)n;
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return 0;
 }
@@ -272,14 +271,14 @@ read_key_file(const char *path, char *err, size_t errlen, const char *var)
  * with mode 0600, created once (O_EXCL, so concurrent starts agree).
  */
 static int
-load_generated_key(char *err, size_t errlen)
+load_generated_key(struct config *c, char *err, size_t errlen)
 {
 	unsigned char	 raw[64];
 	char		*path, *enc;
 	int		 fd, rc = -1;
 	size_t		 len;
 
-	path = xasprintf("%s/secret.key", cfg.state_dir);
+	path = xasprintf("%s/secret.key", c->state_dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd != -1) {
 		rand_bytes(raw, sizeof(raw));
@@ -302,14 +301,14 @@ load_generated_key(char *err, size_t errlen)
 		    strerror(errno));
 		goto out;
 	}
-	rc = read_key_file(path, err, errlen, "SECRET_KEY");
+	rc = read_key_file(c, path, err, errlen, "SECRET_KEY");
 out:
 	free(path);
 	return rc;
 }
 
 static int
-load_secret(char *err, size_t errlen)
+load_secret(struct config *c, char *err, size_t errlen)
 {
 	const char	*v;
 
@@ -319,17 +318,17 @@ load_secret(char *err, size_t errlen)
 			    "32 characters");
 			return -1;
 		}
-		cfg.secret_len = strlen(v);
-		cfg.secret = xmalloc(cfg.secret_len);
-		memcpy(cfg.secret, v, cfg.secret_len);
-		cfg.key_source = KEY_ENV;
+		c->secret_len = strlen(v);
+		c->secret = xmalloc(c->secret_len);
+		memcpy(c->secret, v, c->secret_len);
+		c->key_source = KEY_ENV;
 		return 0;
 	}
 	if ((v = env("SECRET_KEY_FILE")) != NULL) {
-		cfg.key_source = KEY_FILE;
-		return read_key_file(v, err, errlen, "SECRET_KEY_FILE");
+		c->key_source = KEY_FILE;
+		return read_key_file(c, v, err, errlen, "SECRET_KEY_FILE");
 	}
-	return load_generated_key(err, errlen);
+	return load_generated_key(c, err, errlen);
 }
 
 /*
@@ -337,37 +336,37 @@ load_secret(char *err, size_t errlen)
  * authctl key rotate made one, else the generated secret.key.
  */
 static int
-load_keys(char *err, size_t errlen)
+load_keys(struct config *c, char *err, size_t errlen)
 {
 	struct stat	 st;
 	char		*ring;
 	int		 exists;
 
-	ring = keyring_path();
+	ring = keyring_path(c);
 	exists = lstat(ring, &st) == 0;
 	free(ring);
 	if (env("SECRET_KEY") == NULL && env("SECRET_KEY_FILE") == NULL &&
 	    exists)
-		cfg.key_source = KEY_RING;
+		c->key_source = KEY_RING;
 	else {
-		cfg.key_source = KEY_GENERATED;
-		if (load_secret(err, errlen) == -1)
+		c->key_source = KEY_GENERATED;
+		if (load_secret(c, err, errlen) == -1)
 			return -1;
 	}
-	return keyring_load(err, errlen);
+	return keyring_load(c, err, errlen);
 }
 
 /* METRICS_ENABLED and METRICS_ALLOW (default: loopback). */
 static int
-load_metrics(char *err, size_t errlen)
+load_metrics(struct config *c, char *err, size_t errlen)
 {
 	const char	*v = env("METRICS_ALLOW");
 
-	if (env_bool("METRICS_ENABLED", 1, &cfg.metrics_enabled, err,
+	if (env_bool("METRICS_ENABLED", 1, &c->metrics_enabled, err,
 	    errlen) == -1)
 		return -1;
-	if (metrics_allow_parse(v ? v : "127.0.0.0/8,::1", &cfg.metrics_allow,
-	    &cfg.nmetrics_allow) == -1) {
+	if (metrics_allow_parse(v ? v : "127.0.0.0/8,::1", &c->metrics_allow,
+	    &c->nmetrics_allow) == -1) {
 		snprintf(err, errlen, "METRICS_ALLOW: must be a comma list of "
 		    "IPv4 or IPv6 addresses or CIDR ranges");
 		return -1;
@@ -376,7 +375,7 @@ load_metrics(char *err, size_t errlen)
 }
 
 static int
-add_origin(const char *s, size_t n, char *err, size_t errlen)
+add_origin(struct config *c, const char *s, size_t n, char *err, size_t errlen)
 {
 	while (n > 0 && isspace((unsigned char)*s)) {
 		s++;
@@ -390,10 +389,10 @@ add_origin(const char *s, size_t n, char *err, size_t errlen)
 		return 0;
 	if ((n >= 7 && strncmp(s, "http://", 7) == 0) ||
 	    (n >= 8 && strncmp(s, "https://", 8) == 0)) {
-		cfg.cors_origins = xrealloc(cfg.cors_origins,
-		    (cfg.ncors + 2) * sizeof(char *));
-		cfg.cors_origins[cfg.ncors++] = xstrndup(s, n);
-		cfg.cors_origins[cfg.ncors] = NULL;
+		c->cors_origins = xrealloc(c->cors_origins,
+		    (c->ncors + 2) * sizeof(char *));
+		c->cors_origins[c->ncors++] = xstrndup(s, n);
+		c->cors_origins[c->ncors] = NULL;
 		return 0;
 	}
 	snprintf(err, errlen, "BACKEND_CORS_ORIGINS: %.*s is not an http(s) "
@@ -403,9 +402,9 @@ add_origin(const char *s, size_t n, char *err, size_t errlen)
 
 /* A comma list or a JSON list of origins. */
 static int
-load_cors(char *err, size_t errlen)
+load_cors(struct config *c, char *err, size_t errlen)
 {
-	const char		*v = env("BACKEND_CORS_ORIGINS"), *p, *c;
+	const char		*v = env("BACKEND_CORS_ORIGINS"), *p, *comma;
 	struct json_object	*j, *e;
 	size_t			 i;
 	int			 rc = 0;
@@ -429,17 +428,18 @@ load_cors(char *err, size_t errlen)
 				    "entries must be strings");
 				rc = -1;
 			} else
-				rc = add_origin(json_object_get_string(e),
+				rc = add_origin(c, json_object_get_string(e),
 				    (size_t)json_object_get_string_len(e), err,
 				    errlen);
 		}
 		json_object_put(j);
 		return rc;
 	}
-	for (p = v; rc == 0; p = c + 1) {
-		c = strchr(p, ',');
-		rc = add_origin(p, c ? (size_t)(c - p) : strlen(p), err, errlen);
-		if (c == NULL)
+	for (p = v; rc == 0; p = comma + 1) {
+		comma = strchr(p, ',');
+		rc = add_origin(c, p, comma != NULL ? (size_t)(comma - p) :
+		    strlen(p), err, errlen);
+		if (comma == NULL)
 			break;
 	}
 	return rc;
@@ -463,15 +463,15 @@ host_ok(char *h)
 
 /* ALLOWED_REDIRECT_HOSTS: a comma list of host names. */
 static int
-load_redirect_hosts(char *err, size_t errlen)
+load_redirect_hosts(struct config *c, char *err, size_t errlen)
 {
-	const char	*v = env("ALLOWED_REDIRECT_HOSTS"), *p, *c;
+	const char	*v = env("ALLOWED_REDIRECT_HOSTS"), *p, *comma;
 	char		*h;
 	size_t		 n;
 
-	for (p = v; p != NULL; p = c != NULL ? c + 1 : NULL) {
-		c = strchr(p, ',');
-		n = c != NULL ? (size_t)(c - p) : strlen(p);
+	for (p = v; p != NULL; p = comma != NULL ? comma + 1 : NULL) {
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
 		while (n > 0 && isspace((unsigned char)*p)) {
 			p++;
 			n--;
@@ -487,10 +487,10 @@ load_redirect_hosts(char *err, size_t errlen)
 			free(h);
 			return -1;
 		}
-		cfg.redirect_hosts = xrealloc(cfg.redirect_hosts,
-		    (cfg.nredirect_hosts + 2) * sizeof(char *));
-		cfg.redirect_hosts[cfg.nredirect_hosts++] = h;
-		cfg.redirect_hosts[cfg.nredirect_hosts] = NULL;
+		c->redirect_hosts = xrealloc(c->redirect_hosts,
+		    (c->nredirect_hosts + 2) * sizeof(char *));
+		c->redirect_hosts[c->nredirect_hosts++] = h;
+		c->redirect_hosts[c->nredirect_hosts] = NULL;
 	}
 	return 0;
 }
@@ -501,62 +501,62 @@ load_redirect_hosts(char *err, size_t errlen)
  * let tests see sessions expire without waiting an hour.
  */
 static int
-load_browser(char *err, size_t errlen)
+load_browser(struct config *c, char *err, size_t errlen)
 {
 	const char	*v;
 	size_t		 n;
 	long		 l;
 
-	cfg.public_url = env_str("PUBLIC_URL", "http://127.0.0.1:8080");
-	n = strlen(cfg.public_url);
-	while (n > 0 && cfg.public_url[n - 1] == '/')
-		cfg.public_url[--n] = '\0';
-	if (!url_ok(cfg.public_url) || strpbrk(cfg.public_url, "\r\n\"<> ")) {
+	c->public_url = env_str("PUBLIC_URL", "http://127.0.0.1:8080");
+	n = strlen(c->public_url);
+	while (n > 0 && c->public_url[n - 1] == '/')
+		c->public_url[--n] = '\0';
+	if (!url_ok(c->public_url) || strpbrk(c->public_url, "\r\n\"<> ")) {
 		snprintf(err, errlen, "PUBLIC_URL: must be an http(s) URL");
 		return -1;
 	}
-	cfg.cookie_name = env_str("SESSION_COOKIE_NAME", "authd_session");
-	if (strspn(cfg.cookie_name, "abcdefghijklmnopqrstuvwxyz"
+	c->cookie_name = env_str("SESSION_COOKIE_NAME", "authd_session");
+	if (strspn(c->cookie_name, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-	    strlen(cfg.cookie_name) || strlen(cfg.cookie_name) > 64) {
+	    strlen(c->cookie_name) || strlen(c->cookie_name) > 64) {
 		snprintf(err, errlen, "SESSION_COOKIE_NAME: letters, digits, "
 		    "'_' and '-' only");
 		return -1;
 	}
 	if ((v = env("COOKIE_DOMAIN")) != NULL) {
-		cfg.cookie_domain = xstrdup(v[0] == '.' ? v + 1 : v);
-		if (!host_ok(cfg.cookie_domain)) {
+		c->cookie_domain = xstrdup(v[0] == '.' ? v + 1 : v);
+		if (!host_ok(c->cookie_domain)) {
 			snprintf(err, errlen, "COOKIE_DOMAIN: not a host name");
 			return -1;
 		}
 	}
-	cfg.cookie_secure = -1;
+	c->cookie_secure = -1;
 	if ((v = env("COOKIE_SECURE")) != NULL && strcasecmp(v, "auto") != 0 &&
-	    env_bool("COOKIE_SECURE", 0, &cfg.cookie_secure, err, errlen))
+	    env_bool("COOKIE_SECURE", 0, &c->cookie_secure, err, errlen))
 		return -1;
 	if (env_long("SESSION_IDLE_MINUTES", 720, 1, 5256000, &l, err,
 	    errlen) == -1)
 		return -1;
-	cfg.session_idle = (int64_t)l * 60;
+	c->session_idle = (int64_t)l * 60;
 	if (env_long("SESSION_MAX_HOURS", 168, 1, 87600, &l, err, errlen) == -1)
 		return -1;
-	cfg.session_max = (int64_t)l * 3600;
+	c->session_max = (int64_t)l * 3600;
 	if (env("SESSION_IDLE_SECONDS") != NULL) {
 		if (env_long("SESSION_IDLE_SECONDS", 0, 1, 315360000, &l, err,
 		    errlen) == -1)
 			return -1;
-		cfg.session_idle = l;
+		c->session_idle = l;
 	}
 	if (env("SESSION_MAX_SECONDS") != NULL) {
 		if (env_long("SESSION_MAX_SECONDS", 0, 1, 315360000, &l, err,
 		    errlen) == -1)
 			return -1;
-		cfg.session_max = l;
+		c->session_max = l;
 	}
-	if (env_bool("REGISTRATION_ENABLED", 1, &cfg.registration_enabled, err,
+	if (env_bool("REGISTRATION_ENABLED", 1, &c->registration_enabled, err,
 	    errlen) == -1)
 		return -1;
-	return load_redirect_hosts(err, errlen);
+	return load_redirect_hosts(c, err, errlen);
 }
 
 static long
@@ -568,7 +568,7 @@ cpus(void)
 }
 
 static int
-load_numbers(char *err, size_t errlen)
+load_numbers(struct config *c, char *err, size_t errlen)
 {
 	long	v;
 
@@ -577,57 +577,57 @@ load_numbers(char *err, size_t errlen)
 		return -1;						\
 	dst = v;							\
 } while (0)
-	NUM("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 525600, cfg.access_ttl);
-	cfg.access_ttl *= 60;
-	NUM("REFRESH_TOKEN_EXPIRE_DAYS", 7, 1, 3650, cfg.refresh_ttl);
-	cfg.refresh_ttl *= 86400;
-	NUM("RESET_TOKEN_EXPIRE_MINUTES", 15, 1, 10080, cfg.reset_ttl);
-	cfg.reset_ttl *= 60;
-	NUM("VERIFY_TOKEN_EXPIRE_HOURS", 48, 1, 8760, cfg.verify_ttl);
-	cfg.verify_ttl *= 3600;
-	NUM("REFRESH_REUSE_GRACE_SECONDS", 10, 0, 86400, cfg.reuse_grace);
-	NUM("LOGIN_MAX_FAILURES", 5, 0, 1000000, cfg.login_max_failures);
+	NUM("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 525600, c->access_ttl);
+	c->access_ttl *= 60;
+	NUM("REFRESH_TOKEN_EXPIRE_DAYS", 7, 1, 3650, c->refresh_ttl);
+	c->refresh_ttl *= 86400;
+	NUM("RESET_TOKEN_EXPIRE_MINUTES", 15, 1, 10080, c->reset_ttl);
+	c->reset_ttl *= 60;
+	NUM("VERIFY_TOKEN_EXPIRE_HOURS", 48, 1, 8760, c->verify_ttl);
+	c->verify_ttl *= 3600;
+	NUM("REFRESH_REUSE_GRACE_SECONDS", 10, 0, 86400, c->reuse_grace);
+	NUM("LOGIN_MAX_FAILURES", 5, 0, 1000000, c->login_max_failures);
 	NUM("LOGIN_FAILURE_WINDOW_MINUTES", 15, 1, 525600,
-	    cfg.login_failure_window);
-	cfg.login_failure_window *= 60;
-	NUM("LOGIN_LOCKOUT_MINUTES", 15, 0, 525600, cfg.login_lockout);
-	cfg.login_lockout *= 60;
+	    c->login_failure_window);
+	c->login_failure_window *= 60;
+	NUM("LOGIN_LOCKOUT_MINUTES", 15, 0, 525600, c->login_lockout);
+	c->login_lockout *= 60;
 	NUM("LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE", 30, 0, 1000000,
-	    cfg.login_max_fail_ip_min);
+	    c->login_max_fail_ip_min);
 	NUM("REGISTER_MAX_PER_IP_PER_HOUR", 10, 0, 1000000,
-	    cfg.register_max_ip_hour);
+	    c->register_max_ip_hour);
 	NUM("RESET_MAX_PER_ACCOUNT_PER_HOUR", 3, 0, 1000000,
-	    cfg.reset_max_account_hour);
+	    c->reset_max_account_hour);
 	NUM("TOKEN_ATTEMPTS_PER_IP_PER_MINUTE", 30, 0, 1000000,
-	    cfg.token_attempts_ip_min);
-	NUM("MAX_SESSIONS_PER_USER", 50, 0, 1000000, cfg.max_sessions_user);
-	NUM("AUTH_WORKERS", cpus(), 1, 256, cfg.workers);
+	    c->token_attempts_ip_min);
+	NUM("MAX_SESSIONS_PER_USER", 50, 0, 1000000, c->max_sessions_user);
+	NUM("AUTH_WORKERS", cpus(), 1, 256, c->workers);
 	NUM("AUTH_HASH_WORKERS", cpus() / 2 > 1 ? cpus() / 2 : 1, 1, 256,
-	    cfg.hash_workers);
-	NUM("AUTH_HASH_NICE", 10, 0, 19, cfg.hash_nice);
+	    c->hash_workers);
+	NUM("AUTH_HASH_NICE", 10, 0, 19, c->hash_nice);
 	NUM("HASH_QUEUE_TIMEOUT_MS", 5000, 0, 600000,
-	    cfg.hash_queue_timeout_ms);
-	NUM("SQLITE_BUSY_TIMEOUT_MS", 5000, 0, 600000, cfg.busy_timeout_ms);
-	NUM("ARGON2_T_COST", 5, 1, 100, cfg.pw.t_cost);
-	NUM("ARGON2_M_COST_KIB", 19456, 8, 4194304, cfg.pw.m_cost);
-	NUM("ARGON2_PARALLELISM", 1, 1, 16, cfg.pw.parallelism);
-	NUM("ARGON2_MAX_M_COST_KIB", 262144, 8, 4194304, cfg.pw.max_m_cost);
-	NUM("ARGON2_MAX_T_COST", 10, 1, 100, cfg.pw.max_t_cost);
-	NUM("MAIL_MAX_ATTEMPTS", 8, 1, 100, cfg.mail_max_attempts);
-	NUM("SMTP_PORT", 0, 0, 65535, cfg.smtp_port);
+	    c->hash_queue_timeout_ms);
+	NUM("SQLITE_BUSY_TIMEOUT_MS", 5000, 0, 600000, c->busy_timeout_ms);
+	NUM("ARGON2_T_COST", 5, 1, 100, c->pw.t_cost);
+	NUM("ARGON2_M_COST_KIB", 19456, 8, 4194304, c->pw.m_cost);
+	NUM("ARGON2_PARALLELISM", 1, 1, 16, c->pw.parallelism);
+	NUM("ARGON2_MAX_M_COST_KIB", 262144, 8, 4194304, c->pw.max_m_cost);
+	NUM("ARGON2_MAX_T_COST", 10, 1, 100, c->pw.max_t_cost);
+	NUM("MAIL_MAX_ATTEMPTS", 8, 1, 100, c->mail_max_attempts);
+	NUM("SMTP_PORT", 0, 0, 65535, c->smtp_port);
 #undef NUM
-	if (cfg.pw.m_cost > cfg.pw.max_m_cost) {
+	if (c->pw.m_cost > c->pw.max_m_cost) {
 		snprintf(err, errlen, "ARGON2_M_COST_KIB: %u exceeds the "
-		    "ceiling ARGON2_MAX_M_COST_KIB (%u)", cfg.pw.m_cost,
-		    cfg.pw.max_m_cost);
+		    "ceiling ARGON2_MAX_M_COST_KIB (%u)", c->pw.m_cost,
+		    c->pw.max_m_cost);
 		return -1;
 	}
-	if (cfg.pw.t_cost > cfg.pw.max_t_cost) {
+	if (c->pw.t_cost > c->pw.max_t_cost) {
 		snprintf(err, errlen, "ARGON2_T_COST: %u exceeds the ceiling "
-		    "ARGON2_MAX_T_COST (%u)", cfg.pw.t_cost, cfg.pw.max_t_cost);
+		    "ARGON2_MAX_T_COST (%u)", c->pw.t_cost, c->pw.max_t_cost);
 		return -1;
 	}
-	if (cfg.pw.m_cost < 8 * cfg.pw.parallelism) {
+	if (c->pw.m_cost < 8 * c->pw.parallelism) {
 		snprintf(err, errlen, "ARGON2_M_COST_KIB: must be at least "
 		    "8 KiB per lane");
 		return -1;
@@ -636,54 +636,54 @@ load_numbers(char *err, size_t errlen)
 }
 
 static int
-load_mail(char *err, size_t errlen)
+load_mail(struct config *c, char *err, size_t errlen)
 {
 	const char	*v;
 	char		*end;
 
-	cfg.smtp_host = env_str("SMTP_HOST", NULL);
-	cfg.smtp_user = env_str("SMTP_USER", NULL);
-	cfg.smtp_password = env_str("SMTP_PASSWORD", NULL);
-	if (env_bool("SMTP_STARTTLS", 0, &cfg.smtp_starttls, err, errlen) ||
-	    env_bool("SMTP_SSL_TLS", 0, &cfg.smtp_ssl_tls, err, errlen))
+	c->smtp_host = env_str("SMTP_HOST", NULL);
+	c->smtp_user = env_str("SMTP_USER", NULL);
+	c->smtp_password = env_str("SMTP_PASSWORD", NULL);
+	if (env_bool("SMTP_STARTTLS", 0, &c->smtp_starttls, err, errlen) ||
+	    env_bool("SMTP_SSL_TLS", 0, &c->smtp_ssl_tls, err, errlen))
 		return -1;
-	if (cfg.smtp_starttls && cfg.smtp_ssl_tls) {
+	if (c->smtp_starttls && c->smtp_ssl_tls) {
 		snprintf(err, errlen, "SMTP_SSL_TLS: cannot be combined with "
 		    "SMTP_STARTTLS");
 		return -1;
 	}
-	if (cfg.smtp_port == 0)
-		cfg.smtp_port = cfg.smtp_ssl_tls ? 465 : cfg.smtp_starttls ?
+	if (c->smtp_port == 0)
+		c->smtp_port = c->smtp_ssl_tls ? 465 : c->smtp_starttls ?
 		    587 : 25;
-	cfg.mail_transport = env_str("MAIL_TRANSPORT",
-	    cfg.smtp_host != NULL ? "smtp" : "file");
-	if (strcmp(cfg.mail_transport, "smtp") != 0 &&
-	    strcmp(cfg.mail_transport, "file") != 0) {
+	c->mail_transport = env_str("MAIL_TRANSPORT",
+	    c->smtp_host != NULL ? "smtp" : "file");
+	if (strcmp(c->mail_transport, "smtp") != 0 &&
+	    strcmp(c->mail_transport, "file") != 0) {
 		snprintf(err, errlen, "MAIL_TRANSPORT: must be smtp or file");
 		return -1;
 	}
-	if (strcmp(cfg.mail_transport, "smtp") == 0 && cfg.smtp_host == NULL) {
+	if (strcmp(c->mail_transport, "smtp") == 0 && c->smtp_host == NULL) {
 		snprintf(err, errlen, "SMTP_HOST: required with "
 		    "MAIL_TRANSPORT=smtp");
 		return -1;
 	}
-	cfg.from_email = env_str("EMAILS_FROM_EMAIL", "noreply@localhost");
-	cfg.from_name = env_str("EMAILS_FROM_NAME", NULL);
-	if (strpbrk(cfg.from_email, "\r\n<>\" ") != NULL ||
-	    strchr(cfg.from_email, '@') == NULL) {
+	c->from_email = env_str("EMAILS_FROM_EMAIL", "noreply@localhost");
+	c->from_name = env_str("EMAILS_FROM_NAME", NULL);
+	if (strpbrk(c->from_email, "\r\n<>\" ") != NULL ||
+	    strchr(c->from_email, '@') == NULL) {
 		snprintf(err, errlen, "EMAILS_FROM_EMAIL: not an email address");
 		return -1;
 	}
-	if (cfg.from_name != NULL && strpbrk(cfg.from_name, "\r\n") != NULL) {
+	if (c->from_name != NULL && strpbrk(c->from_name, "\r\n") != NULL) {
 		snprintf(err, errlen, "EMAILS_FROM_NAME: must be one line");
 		return -1;
 	}
-	cfg.mail_retry_scale = 1.0;
+	c->mail_retry_scale = 1.0;
 	if ((v = env("MAIL_RETRY_SCALE")) != NULL) {
 		errno = 0;
-		cfg.mail_retry_scale = strtod(v, &end);
-		if (errno != 0 || *end != '\0' || !(cfg.mail_retry_scale > 0) ||
-		    cfg.mail_retry_scale > 100) {
+		c->mail_retry_scale = strtod(v, &end);
+		if (errno != 0 || *end != '\0' || !(c->mail_retry_scale > 0) ||
+		    c->mail_retry_scale > 100) {
 			snprintf(err, errlen, "MAIL_RETRY_SCALE: must be a "
 			    "number above 0 and at most 100");
 			return -1;
@@ -693,38 +693,38 @@ load_mail(char *err, size_t errlen)
 }
 
 static int
-load_paths(char *err, size_t errlen)
+load_paths(struct config *c, char *err, size_t errlen)
 {
-	cfg.state_dir = env_str("AUTH_STATE_DIR", "./var");
-	if (mkdir_private(cfg.state_dir, err, errlen, "AUTH_STATE_DIR") == -1)
+	c->state_dir = env_str("AUTH_STATE_DIR", "./var");
+	if (mkdir_private(c->state_dir, err, errlen, "AUTH_STATE_DIR") == -1)
 		return -1;
-	if ((cfg.database_path = env_str("DATABASE_PATH", NULL)) == NULL)
-		cfg.database_path = xasprintf("%s/auth.db", cfg.state_dir);
+	if ((c->database_path = env_str("DATABASE_PATH", NULL)) == NULL)
+		c->database_path = xasprintf("%s/auth.db", c->state_dir);
 	/* Unset or empty: SQLite; else PostgreSQL's URI (libpq reads it). */
-	cfg.database_url = env_str("DATABASE_URL", NULL);
-	if (cfg.database_url != NULL &&
-	    strncmp(cfg.database_url, "postgresql://", 13) != 0 &&
-	    strncmp(cfg.database_url, "postgres://", 11) != 0) {
+	c->database_url = env_str("DATABASE_URL", NULL);
+	if (c->database_url != NULL &&
+	    strncmp(c->database_url, "postgresql://", 13) != 0 &&
+	    strncmp(c->database_url, "postgres://", 11) != 0) {
 		snprintf(err, errlen, "DATABASE_URL: must be empty (SQLite) or "
 		    "a postgresql:// or postgres:// URL");
 		return -1;
 	}
-	if ((cfg.spool_dir = env_str("MAIL_SPOOL_DIR", NULL)) == NULL)
-		cfg.spool_dir = xasprintf("%s/spool", cfg.state_dir);
-	if ((cfg.outbox_dir = env_str("MAIL_OUTBOX_DIR", NULL)) == NULL)
-		cfg.outbox_dir = xasprintf("%s/outbox", cfg.state_dir);
-	if (mkdir_private(cfg.spool_dir, err, errlen, "MAIL_SPOOL_DIR") == -1)
+	if ((c->spool_dir = env_str("MAIL_SPOOL_DIR", NULL)) == NULL)
+		c->spool_dir = xasprintf("%s/spool", c->state_dir);
+	if ((c->outbox_dir = env_str("MAIL_OUTBOX_DIR", NULL)) == NULL)
+		c->outbox_dir = xasprintf("%s/outbox", c->state_dir);
+	if (mkdir_private(c->spool_dir, err, errlen, "MAIL_SPOOL_DIR") == -1)
 		return -1;
 	return 0;
 }
 
-int
-config_load(int need_secret, char *err, size_t errlen)
+/* Fills c, zeroed, from the environment and the .env file. */
+static int
+config_read(struct config *c, int need_secret, char *err, size_t errlen)
 {
 	const char	*v, *envfile;
 	int		 r;
 
-	config_free();
 	file_keys_forget();
 	envfile = env("AUTH_ENV_FILE");
 	r = env_file_load(envfile ? envfile : "./.env", err, errlen);
@@ -735,101 +735,129 @@ config_load(int need_secret, char *err, size_t errlen)
 		    envfile);
 		return -1;
 	}
-	if (env_bool("AUTH_DEBUG", 0, &cfg.debug, err, errlen) ||
-	    load_paths(err, errlen) || load_numbers(err, errlen) ||
-	    load_mail(err, errlen) || load_cors(err, errlen) ||
-	    load_browser(err, errlen) ||
-	    env_bool("REQUIRE_VERIFIED_EMAIL", 0, &cfg.require_verified, err,
+	if (env_bool("AUTH_DEBUG", 0, &c->debug, err, errlen) ||
+	    load_paths(c, err, errlen) || load_numbers(c, err, errlen) ||
+	    load_mail(c, err, errlen) || load_cors(c, err, errlen) ||
+	    load_browser(c, err, errlen) ||
+	    env_bool("REQUIRE_VERIFIED_EMAIL", 0, &c->require_verified, err,
 	    errlen))
 		return -1;
 	if ((v = env("SQLITE_SYNCHRONOUS")) != NULL) {
 		if (strcasecmp(v, "FULL") == 0)
-			cfg.sync_full = 1;
+			c->sync_full = 1;
 		else if (strcasecmp(v, "NORMAL") != 0) {
 			snprintf(err, errlen, "SQLITE_SYNCHRONOUS: must be "
 			    "NORMAL or FULL");
 			return -1;
 		}
 	}
-	cfg.algorithm = env_str("ALGORITHM", "HS256");
-	if (strcmp(cfg.algorithm, "HS256") != 0) {
+	c->algorithm = env_str("ALGORITHM", "HS256");
+	if (strcmp(c->algorithm, "HS256") != 0) {
 		snprintf(err, errlen, "ALGORITHM: only HS256 is supported");
 		return -1;
 	}
 	/* Unset: mail links lead to the pages of SPEC §9 under PUBLIC_URL. */
-	cfg.frontend_url = env_str("FRONTEND_URL", NULL);
-	cfg.reset_url = env_str("RESET_PASSWORD_URL", NULL);
-	cfg.captcha_url = env_str("CAPTCHA_SERVICE_URL", NULL);
-	cfg.app_name = env_str("APP_NAME", "authd");
-	if (cfg.frontend_url != NULL && (!url_ok(cfg.frontend_url) ||
-	    strpbrk(cfg.frontend_url, "\r\n"))) {
+	c->frontend_url = env_str("FRONTEND_URL", NULL);
+	c->reset_url = env_str("RESET_PASSWORD_URL", NULL);
+	c->captcha_url = env_str("CAPTCHA_SERVICE_URL", NULL);
+	c->app_name = env_str("APP_NAME", "authd");
+	if (c->frontend_url != NULL && (!url_ok(c->frontend_url) ||
+	    strpbrk(c->frontend_url, "\r\n"))) {
 		snprintf(err, errlen, "FRONTEND_URL: must be an http(s) URL");
 		return -1;
 	}
-	if (cfg.reset_url != NULL && (!url_ok(cfg.reset_url) ||
-	    strpbrk(cfg.reset_url, "\r\n"))) {
+	if (c->reset_url != NULL && (!url_ok(c->reset_url) ||
+	    strpbrk(c->reset_url, "\r\n"))) {
 		snprintf(err, errlen, "RESET_PASSWORD_URL: must be an http(s) "
 		    "URL");
 		return -1;
 	}
-	if (cfg.captcha_url != NULL && !url_ok(cfg.captcha_url)) {
+	if (c->captcha_url != NULL && !url_ok(c->captcha_url)) {
 		snprintf(err, errlen, "CAPTCHA_SERVICE_URL: must be an http(s) "
 		    "URL");
 		return -1;
 	}
-	cfg.admin_email = env_str("ADMIN_EMAIL", NULL);
-	cfg.admin_username = env_str("ADMIN_USERNAME", NULL);
-	cfg.admin_password = env_str("ADMIN_PASSWORD", NULL);
-	if ((cfg.admin_email || cfg.admin_username || cfg.admin_password) &&
-	    !(cfg.admin_email && cfg.admin_username && cfg.admin_password)) {
+	c->admin_email = env_str("ADMIN_EMAIL", NULL);
+	c->admin_username = env_str("ADMIN_USERNAME", NULL);
+	c->admin_password = env_str("ADMIN_PASSWORD", NULL);
+	if ((c->admin_email || c->admin_username || c->admin_password) &&
+	    !(c->admin_email && c->admin_username && c->admin_password)) {
 		snprintf(err, errlen, "ADMIN_EMAIL: ADMIN_EMAIL, "
 		    "ADMIN_USERNAME and ADMIN_PASSWORD go together");
 		return -1;
 	}
-	if (load_metrics(err, errlen) == -1)
+	if (load_metrics(c, err, errlen) == -1)
 		return -1;
-	if (need_secret && load_keys(err, errlen) == -1)
+	if (need_secret && load_keys(c, err, errlen) == -1)
 		return -1;
 	return 0;
 }
 
+struct config *
+config_load(int need_secret, char *err, size_t errlen)
+{
+	struct config	*c = xcalloc(1, sizeof(*c));
+
+	if (config_read(c, need_secret, err, errlen) == -1) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int
+config_reload(struct config **cur, struct config **old, int need_secret,
+    char *err, size_t errlen)
+{
+	struct config	*next;
+
+	*old = NULL;
+	if ((next = config_load(need_secret, err, errlen)) == NULL)
+		return -1;
+	*old = *cur;
+	*cur = next;
+	return 0;
+}
+
 void
-config_free(void)
+config_free(struct config *c)
 {
 	size_t	i;
 
-	free(cfg.state_dir);
-	free(cfg.database_path);
-	free_secret(cfg.database_url);
-	free(cfg.spool_dir);
-	if (cfg.secret != NULL)
-		OPENSSL_cleanse(cfg.secret, cfg.secret_len);
-	free(cfg.secret);
-	keyring_free(cfg.keyring);
-	free(cfg.metrics_allow);
-	free(cfg.algorithm);
-	free(cfg.frontend_url);
-	free(cfg.reset_url);
-	free(cfg.captcha_url);
-	free(cfg.app_name);
-	free(cfg.public_url);
-	free(cfg.cookie_name);
-	free(cfg.cookie_domain);
-	for (i = 0; i < cfg.nredirect_hosts; i++)
-		free(cfg.redirect_hosts[i]);
-	free(cfg.redirect_hosts);
-	for (i = 0; i < cfg.ncors; i++)
-		free(cfg.cors_origins[i]);
-	free(cfg.cors_origins);
-	free(cfg.mail_transport);
-	free(cfg.outbox_dir);
-	free(cfg.smtp_host);
-	free(cfg.smtp_user);
-	free_secret(cfg.smtp_password);
-	free(cfg.from_email);
-	free(cfg.from_name);
-	free(cfg.admin_email);
-	free(cfg.admin_username);
-	free_secret(cfg.admin_password);
-	memset(&cfg, 0, sizeof(cfg));
+	if (c == NULL)
+		return;
+	free(c->state_dir);
+	free(c->database_path);
+	free_secret(c->database_url);
+	free(c->spool_dir);
+	if (c->secret != NULL)
+		OPENSSL_cleanse(c->secret, c->secret_len);
+	free(c->secret);
+	keyring_free(c->keyring);
+	free(c->metrics_allow);
+	free(c->algorithm);
+	free(c->frontend_url);
+	free(c->reset_url);
+	free(c->captcha_url);
+	free(c->app_name);
+	free(c->public_url);
+	free(c->cookie_name);
+	free(c->cookie_domain);
+	for (i = 0; i < c->nredirect_hosts; i++)
+		free(c->redirect_hosts[i]);
+	free(c->redirect_hosts);
+	for (i = 0; i < c->ncors; i++)
+		free(c->cors_origins[i]);
+	free(c->cors_origins);
+	free(c->mail_transport);
+	free(c->outbox_dir);
+	free(c->smtp_host);
+	free(c->smtp_user);
+	free_secret(c->smtp_password);
+	free(c->from_email);
+	free(c->from_name);
+	free(c->admin_email);
+	free(c->admin_username);
+	free_secret(c->admin_password);
+	free(c);
 }

@@ -2,7 +2,17 @@
  * Configuration of SPEC §7: the environment, optionally completed from a
  * .env file (AUTH_ENV_FILE, default ./.env); real environment variables
  * win.  A bad value stops the start with a message naming the variable.
- * The loaded configuration is the one mutable global of each process.
+ *
+ * A configuration is a value: config_load() builds a new one on the heap
+ * and validates it whole, and the parts that need it are handed a
+ * `const struct config *` (handlers through the request, r->cfg; the
+ * mailer through struct mailer; authctl through struct ctl).  A reload
+ * (SIGHUP, in the master) loads a new value beside the running one and
+ * swaps the pointer; a value that fails validation is freed and the
+ * running one stays.  The old value is freed once nothing uses it.
+ *
+ * The one part of a value that changes after the load is the key ring it
+ * points to (keyring.h): workers refresh it from its file in place.
  */
 #ifndef AUTHD_CONFIG_H
 #define AUTHD_CONFIG_H
@@ -95,15 +105,23 @@ struct config {
 	int		 debug;			/* AUTH_DEBUG */
 };
 
-extern struct config cfg;
-
 /*
- * Loads the configuration into cfg.  Returns 0, or -1 with a message
- * naming the variable in err.  need_secret: load or generate the key
- * (the mailer does not need it).
+ * Loads a new configuration from the environment and the .env file.
+ * Returns it (config_free()), or NULL with a message naming the variable
+ * in err.  need_secret: load or generate the key (the mailer does not
+ * need it).  Another configuration already loaded is left as it is.
  */
-int	 config_load(int need_secret, char *err, size_t errlen);
-void	 config_free(void);
+struct config *config_load(int need_secret, char *err, size_t errlen);
+/*
+ * A reload: loads a new configuration and swaps *cur to it.  0 with the
+ * previous value in *old, for the caller to free once nothing uses it
+ * (a holder of the old pointer sees the old values until it asks for
+ * *cur again); -1 with err naming the variable when the new one fails
+ * validation (*cur stays, *old is NULL).
+ */
+int	 config_reload(struct config **cur, struct config **old,
+	    int need_secret, char *err, size_t errlen);
+void	 config_free(struct config *);
 
 /*
  * Reads a .env file and sets each variable that is not already in the

@@ -382,27 +382,27 @@ fvals_free(struct fval *v, size_t n)
 }
 
 const char *
-field_email(const char *s, size_t n, char **norm)
+check_email(const char *s, size_t n, char **norm)
 {
 	return validate_email(s, n, norm);
 }
 
 const char *
-field_username(const char *s, size_t n, char **norm)
+check_username(const char *s, size_t n, char **norm)
 {
 	(void)norm;
 	return validate_username(s, n);
 }
 
 const char *
-field_password(const char *s, size_t n, char **norm)
+check_password(const char *s, size_t n, char **norm)
 {
 	(void)norm;
 	return validate_password(s, n);
 }
 
 const char *
-field_phone(const char *s, size_t n, char **norm)
+check_phone(const char *s, size_t n, char **norm)
 {
 	return validate_phone(s, n, norm);
 }

@@ -1,8 +1,8 @@
 /*
  * Declared input fields and the SPEC §1 validation answers.
  *
- * A handler declares its body as a static table of fields; body_parse()
- * turns the raw body into a JSON object (422 json_invalid /
+ * A route declares its body as a table of fields (handlers/router.c);
+ * body_parse() turns the raw body into a JSON object (422 json_invalid /
  * model_attributes_type) and fields_read() checks every field in table
  * order, collecting one 422 entry per failing field.  Handlers read only
  * the validated values.
@@ -70,10 +70,10 @@ int	 fields_read(struct req *, const struct field *, size_t n,
 void	 fvals_free(struct fval *, size_t n);
 
 /* The SPEC §3 validators (lib/validate.h) as field checks. */
-const char	*field_email(const char *, size_t, char **);
-const char	*field_username(const char *, size_t, char **);
-const char	*field_password(const char *, size_t, char **);
-const char	*field_phone(const char *, size_t, char **);
+const char	*check_email(const char *, size_t, char **);
+const char	*check_username(const char *, size_t, char **);
+const char	*check_password(const char *, size_t, char **);
+const char	*check_phone(const char *, size_t, char **);
 
 /* The single 422 entry helpers, for handlers with special rules. */
 struct json_object *err_entry(const char *type, const char *field,

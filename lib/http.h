@@ -15,6 +15,9 @@
 
 #include "jwt.h"
 
+struct body_field;
+struct config;
+struct fval;
 struct json_object;
 struct store;
 struct user;
@@ -54,8 +57,13 @@ struct req {
 
 	char		*params[2];	/* path parameters, from the router */
 	struct json_object *json;	/* parsed body (handlers never read it raw) */
+	/* The route's declared body fields and their values (the router's). */
+	const struct body_field *fields;
+	struct fval	*fv;
+	size_t		 nfields;
 
 	struct store	*db;		/* this worker's store */
+	const struct config *cfg;	/* the configuration in use */
 	struct user	*user;		/* the caller, for authenticated routes */
 	struct jwt_claims claims;	/* the caller's verified access token */
 	struct json_object *token;	/* the caller's decoded token payload */

@@ -23,9 +23,9 @@
 #define RING_KEY_MIN	32		/* bytes of a key, as for SECRET_KEY */
 
 char *
-keyring_path(void)
+keyring_path(const struct config *conf)
 {
-	return xasprintf("%s/keyring", cfg.state_dir);
+	return xasprintf("%s/keyring", conf->state_dir);
 }
 
 void
@@ -230,41 +230,41 @@ ring_mark(struct keyring *r, const struct stat *st, int64_t now)
 	r->checked = now;
 }
 
-/* A ring of the one key in cfg.secret. */
+/* A ring of the one key in conf->secret. */
 static struct keyring *
-ring_single(void)
+ring_single(const struct config *conf)
 {
 	struct keyring	*r = xcalloc(1, sizeof(*r));
 	const char	*kid = NULL;
 
-	r->source = cfg.key_source;
+	r->source = conf->key_source;
 	if (r->source == KEY_ENV)
 		kid = "env";
 	else if (r->source == KEY_FILE)
 		kid = "file";
-	(void)key_add(r, kid, cfg.secret, cfg.secret_len, 0, 0, 1);
+	(void)key_add(r, kid, conf->secret, conf->secret_len, 0, 0, 1);
 	return r;
 }
 
 int
-keyring_load(char *err, size_t errlen)
+keyring_load(struct config *conf, char *err, size_t errlen)
 {
 	struct keyring	*r;
 	struct stat	 st;
 	char		*path, why[256];
 
-	keyring_free(cfg.keyring);
-	cfg.keyring = NULL;
-	if (cfg.key_source != KEY_RING) {
-		if (cfg.secret == NULL) {
+	keyring_free(conf->keyring);
+	conf->keyring = NULL;
+	if (conf->key_source != KEY_RING) {
+		if (conf->secret == NULL) {
 			snprintf(err, errlen, "SECRET_KEY: no key loaded");
 			return -1;
 		}
-		cfg.keyring = ring_single();
-		cfg.keyring->checked = now_s();
+		conf->keyring = ring_single(conf);
+		conf->keyring->checked = now_s();
 		return 0;
 	}
-	path = keyring_path();
+	path = keyring_path(conf);
 	r = ring_read(path, &st, why, sizeof(why));
 	free(path);
 	if (r == NULL) {
@@ -272,25 +272,39 @@ keyring_load(char *err, size_t errlen)
 		return -1;
 	}
 	ring_mark(r, &st, now_s());
-	cfg.keyring = r;
+	conf->keyring = r;
 	return 0;
 }
 
-const struct keyring *
-keyring_current(int64_t now)
+/* Moves the keys of src into dst (freeing dst's) and frees src. */
+static void
+ring_move(struct keyring *dst, struct keyring *src)
 {
-	struct keyring	*r;
+	size_t	i;
+
+	for (i = 0; i < dst->n; i++)
+		key_clear(&dst->k[i]);
+	*dst = *src;
+	free(src);
+}
+
+/*
+ * The ring is the part of a configuration that changes after its load:
+ * a new key ring file replaces its keys in place (conf->keyring points
+ * at a mutable ring), so every holder of the configuration sees them.
+ */
+const struct keyring *
+keyring_current(const struct config *conf, int64_t now)
+{
+	struct keyring	*r = conf->keyring, *fresh;
 	struct stat	 st;
 	char		*path, why[256];
 
-	if (cfg.keyring == NULL && cfg.secret != NULL)
-		cfg.keyring = ring_single();
-	r = cfg.keyring;
 	if (r == NULL || r->source == KEY_ENV || r->source == KEY_FILE ||
-	    r->checked == now || cfg.state_dir == NULL)
+	    r->checked == now || conf->state_dir == NULL)
 		return r;
 	r->checked = now;
-	path = keyring_path();
+	path = keyring_path(conf);
 	if (stat(path, &st) == -1) {
 		if (r->present && errno == ENOENT)
 			log_warnx("key ring %s is gone: keeping the keys in "
@@ -302,26 +316,26 @@ keyring_current(int64_t now)
 	    (uint64_t)st.st_size == r->size && (int64_t)st.st_mtim.tv_sec *
 	    1000000000 + st.st_mtim.tv_nsec == r->mtime_ns)
 		goto done;
-	if ((r = ring_read(path, &st, why, sizeof(why))) == NULL) {
+	if ((fresh = ring_read(path, &st, why, sizeof(why))) == NULL) {
 		log_warnx("key ring not reloaded, keeping the keys in memory: "
 		    "%s", why);
-		ring_mark(cfg.keyring, &st, now);
+		ring_mark(r, &st, now);
 		goto done;
 	}
-	ring_mark(r, &st, now);
+	ring_mark(fresh, &st, now);
 	log_info("key ring reloaded: signing key %s, %zu key(s)",
-	    r->k[0].jk.kid, r->n);
-	keyring_free(cfg.keyring);
-	cfg.keyring = r;
+	    fresh->k[0].jk.kid, fresh->n);
+	ring_move(r, fresh);
 done:
 	free(path);
-	return cfg.keyring;
+	return r;
 }
 
 char *
-keyring_sign(const struct jwt_claims *c, int64_t now)
+keyring_sign(const struct config *conf, const struct jwt_claims *c,
+    int64_t now)
 {
-	const struct keyring	*r = keyring_current(now);
+	const struct keyring	*r = keyring_current(conf, now);
 
 	if (r == NULL || r->n == 0)
 		return NULL;
@@ -329,10 +343,10 @@ keyring_sign(const struct jwt_claims *c, int64_t now)
 }
 
 int
-keyring_verify(const char *tok, size_t len, int64_t now,
-    struct jwt_claims *c, struct json_object **payload)
+keyring_verify(const struct config *conf, const char *tok, size_t len,
+    int64_t now, struct jwt_claims *c, struct json_object **payload)
 {
-	const struct keyring	*r = keyring_current(now);
+	const struct keyring	*r = keyring_current(conf, now);
 	struct jwt_key		 live[KEYRING_MAX];
 	size_t			 i, n = 0;
 
@@ -351,9 +365,10 @@ keyring_verify(const char *tok, size_t len, int64_t now,
  * a temporary file, fsync, rename, fsync of the directory.
  */
 static int
-ring_write(const struct keyring *r, char *err, size_t errlen)
+ring_write(const struct config *conf, const struct keyring *r, char *err,
+    size_t errlen)
 {
-	char	*path = keyring_path(), *tmp, *b64, *line;
+	char	*path = keyring_path(conf), *tmp, *b64, *line;
 	size_t	 i, len;
 	int	 fd = -1, dfd, rc = -1;
 
@@ -396,7 +411,7 @@ ring_write(const struct keyring *r, char *err, size_t errlen)
 		    strerror(errno));
 		goto done;
 	}
-	if ((dfd = open(cfg.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
+	if ((dfd = open(conf->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
 	    -1) {
 		(void)fsync(dfd);
 		close(dfd);
@@ -418,18 +433,19 @@ done:
 
 /* The keys before this rotation, read again under the lock. */
 static struct keyring *
-ring_before(int *from_secret, char *err, size_t errlen)
+ring_before(const struct config *conf, int *from_secret, char *err,
+    size_t errlen)
 {
 	struct keyring	*r;
 	struct stat	 st;
-	char		*path = keyring_path();
+	char		*path = keyring_path(conf);
 
 	*from_secret = 0;
 	r = ring_read(path, &st, err, errlen);
-	if (r == NULL && errno == ENOENT && cfg.secret != NULL) {
+	if (r == NULL && errno == ENOENT && conf->secret != NULL) {
 		/* No key ring yet: secret.key is the signer, and legacy. */
 		r = xcalloc(1, sizeof(*r));
-		(void)key_add(r, NULL, cfg.secret, cfg.secret_len, 0, 0, 1);
+		(void)key_add(r, NULL, conf->secret, conf->secret_len, 0, 0, 1);
 		*from_secret = 1;
 	}
 	free(path);
@@ -437,8 +453,9 @@ ring_before(int *from_secret, char *err, size_t errlen)
 }
 
 int
-keyring_rotate(int64_t now, int64_t keep, char newkid[JWT_KID_MAX + 1],
-    char oldkid[JWT_KID_MAX + 1], char *err, size_t errlen)
+keyring_rotate(const struct config *conf, int64_t now, int64_t keep,
+    char newkid[JWT_KID_MAX + 1], char oldkid[JWT_KID_MAX + 1], char *err,
+    size_t errlen)
 {
 	struct keyring	*old = NULL, *r = NULL;
 	unsigned char	 raw[64];
@@ -447,21 +464,21 @@ keyring_rotate(int64_t now, int64_t keep, char newkid[JWT_KID_MAX + 1],
 	int		 lfd, from_secret = 0, rc = -1;
 
 	newkid[0] = oldkid[0] = '\0';
-	if (cfg.key_source == KEY_ENV || cfg.key_source == KEY_FILE) {
+	if (conf->key_source == KEY_ENV || conf->key_source == KEY_FILE) {
 		snprintf(err, errlen, "the signing key is fixed by %s: change "
 		    "it there, or unset it to use the key ring in %s",
-		    cfg.key_source == KEY_ENV ? "SECRET_KEY" :
-		    "SECRET_KEY_FILE", cfg.state_dir);
+		    conf->key_source == KEY_ENV ? "SECRET_KEY" :
+		    "SECRET_KEY_FILE", conf->state_dir);
 		return -1;
 	}
-	lock = xasprintf("%s/keyring.lock", cfg.state_dir);
+	lock = xasprintf("%s/keyring.lock", conf->state_dir);
 	if ((lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1 || flock(lfd, LOCK_EX) == -1) {
 		snprintf(err, errlen, "cannot lock %s: %s", lock,
 		    strerror(errno));
 		goto done;
 	}
-	if ((old = ring_before(&from_secret, err, errlen)) == NULL)
+	if ((old = ring_before(conf, &from_secret, err, errlen)) == NULL)
 		goto done;
 	r = xcalloc(1, sizeof(*r));
 	r->source = KEY_RING;
@@ -486,11 +503,11 @@ keyring_rotate(int64_t now, int64_t keep, char newkid[JWT_KID_MAX + 1],
 		    retires, k->jk.legacy) == -1)
 			break;
 	}
-	if (ring_write(r, err, errlen) == -1)
+	if (ring_write(conf, r, err, errlen) == -1)
 		goto done;
 	if (from_secret) {
 		/* Its key now lives in the key ring only. */
-		secret = xasprintf("%s/secret.key", cfg.state_dir);
+		secret = xasprintf("%s/secret.key", conf->state_dir);
 		if (unlink(secret) == -1 && errno != ENOENT)
 			log_warn("cannot remove %s", secret);
 		free(secret);

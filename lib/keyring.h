@@ -30,6 +30,7 @@
 
 #include "jwt.h"
 
+struct config;
 struct json_object;
 
 #define KEYRING_MAX		8	/* keys kept: the signer and retiring ones */
@@ -60,29 +61,32 @@ struct keyring {
 };
 
 /*
- * Builds cfg.keyring from cfg.secret and cfg.key_source (set by the
- * configuration) or from the key ring file.  0, or -1 with a message
- * naming the file in err.
+ * Builds conf->keyring from conf->secret and conf->key_source (set by
+ * the configuration) or from the key ring file.  0, or -1 with a
+ * message naming the file in err.  Part of config_load().
  */
-int	 keyring_load(char *err, size_t errlen);
+int	 keyring_load(struct config *conf, char *err, size_t errlen);
 void	 keyring_free(struct keyring *);
 
-/* The path of the key ring file (allocated). */
-char	*keyring_path(void);
+/* The path of the key ring file in conf's state directory (allocated). */
+char	*keyring_path(const struct config *conf);
 
 /*
- * The key ring to use at now: the loaded one, replaced by the file's
- * when that changed (looked at once a second at most; a file that does
- * not parse is logged and ignored).  Never NULL after keyring_load().
+ * The key ring of conf to use at now: the loaded one, its keys replaced
+ * in place by the file's when that changed (looked at once a second at
+ * most; a file that does not parse is logged and ignored).  Never NULL
+ * after keyring_load(); NULL for a configuration loaded without keys.
  */
-const struct keyring *keyring_current(int64_t now);
+const struct keyring *keyring_current(const struct config *conf,
+	    int64_t now);
 
 /* Signs c with the signing key (kid in the header).  Allocated token or NULL. */
-char	*keyring_sign(const struct jwt_claims *c, int64_t now);
+char	*keyring_sign(const struct config *conf, const struct jwt_claims *c,
+	    int64_t now);
 
 /* jwt_verify_keys() with the keys not retired at now. */
-int	 keyring_verify(const char *tok, size_t len, int64_t now,
-	    struct jwt_claims *c, struct json_object **payload);
+int	 keyring_verify(const struct config *conf, const char *tok, size_t len,
+	    int64_t now, struct jwt_claims *c, struct json_object **payload);
 
 /*
  * Rotation (authctl key rotate): a new signing key; the previous signer
@@ -91,8 +95,9 @@ int	 keyring_verify(const char *tok, size_t len, int64_t now,
  * key ring and removes that file.  Writes the new kid and the previous
  * one ("" when none) and returns 0; -1 with err (a fixed key, I/O).
  */
-int	 keyring_rotate(int64_t now, int64_t keep, char newkid[JWT_KID_MAX + 1],
-	    char oldkid[JWT_KID_MAX + 1], char *err, size_t errlen);
+int	 keyring_rotate(const struct config *conf, int64_t now, int64_t keep,
+	    char newkid[JWT_KID_MAX + 1], char oldkid[JWT_KID_MAX + 1],
+	    char *err, size_t errlen);
 
 /* The key id derived from key bytes: 16 hex digits of their SHA-256. */
 void	 keyring_kid(const unsigned char *key, size_t len,

@@ -66,11 +66,11 @@ static struct shm	*shm;
 static size_t		 shm_size;
 
 int
-metrics_init(size_t nroutes)
+metrics_init(const struct config *conf, size_t nroutes)
 {
 	void	*p;
 
-	if (!cfg.metrics_enabled || shm != NULL)
+	if (!conf->metrics_enabled || shm != NULL)
 		return 0;
 	shm_size = sizeof(struct shm) + (nroutes + 1) * SLOT_WORDS *
 	    sizeof(uint64_t);

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config;
+
 /* One address range of METRICS_ALLOW. */
 struct cidr {
 	int		 af;		/* AF_INET or AF_INET6 */
@@ -64,10 +66,10 @@ struct metrics_gauges {
 
 /*
  * Maps the shared block for nroutes routes (plus one slot for requests
- * that matched none), when cfg.metrics_enabled.  Called once, before the
- * first fork.  0, or -1 (logged; the service runs without metrics).
+ * that matched none), when conf->metrics_enabled.  Called once, before
+ * the first fork.  0, or -1 (logged; the service runs without metrics).
  */
-int	 metrics_init(size_t nroutes);
+int	 metrics_init(const struct config *conf, size_t nroutes);
 /* 1 when metrics are collected (the block is mapped). */
 int	 metrics_on(void);
 

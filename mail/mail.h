@@ -2,7 +2,7 @@
  * Mail: the spool writer used by handlers, and the pieces of the
  * auth-mailer process (message reader, template rendering, SMTP).
  *
- * Spool layout (all under cfg.spool_dir, one filesystem):
+ * Spool layout (all under MAIL_SPOOL_DIR, one filesystem):
  *   tmp/ being written, new/ waiting, cur/ claimed by the mailer,
  *   retry/ waiting for the next attempt, failed/ given up.  (No sent/
  *   history: a sent message still holds a live link, so it is removed.)

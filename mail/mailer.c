@@ -83,16 +83,16 @@ drain(int fd)
  * Returns the inotify descriptor to use from now on (-1: rescans only).
  */
 static int
-spool_restore(const char *newdir, int ifd, int *missing)
+spool_restore(const char *spool, const char *newdir, int ifd, int *missing)
 {
 	if (!*missing)
 		log_warnx("spool %s is missing or not writable: recreating "
-		    "it", cfg.spool_dir);
+		    "it", spool);
 	*missing = 1;
-	if (spool_init(cfg.spool_dir) == -1)
+	if (spool_init(spool) == -1)
 		return ifd;
 	*missing = 0;
-	log_info("spool %s recreated", cfg.spool_dir);
+	log_info("spool %s recreated", spool);
 	if (ifd != -1 && inotify_add_watch(ifd, newdir, IN_MOVED_TO |
 	    IN_CLOSE_WRITE | IN_ONLYDIR) == -1) {
 		log_warn("inotify on %s, falling back to rescans", newdir);
@@ -112,6 +112,7 @@ int
 main(int argc, char *argv[])
 {
 	struct mailer		 m;
+	struct config		*conf = NULL;
 	struct mail_tmpls	*tmpls = NULL;
 	struct stop		 st = { -1, 0 };
 	struct pollfd		 pfd[2];
@@ -141,16 +142,16 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	if (config_load(0, err, sizeof(err)) == -1) {
+	if ((conf = config_load(0, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "auth-mailer: %s\n", err);
 		goto done;
 	}
-	log_init("auth-mailer", cfg.debug || dflag);
-	if (spool_init(cfg.spool_dir) == -1)
+	log_init("auth-mailer", conf->debug || dflag);
+	if (spool_init(conf->spool_dir) == -1)
 		goto done;
-	if (strcmp(cfg.mail_transport, "file") == 0 &&
-	    mail_mkdirs(cfg.outbox_dir) == -1) {
-		log_warn("MAIL_OUTBOX_DIR: mkdir %s", cfg.outbox_dir);
+	if (strcmp(conf->mail_transport, "file") == 0 &&
+	    mail_mkdirs(conf->outbox_dir) == -1) {
+		log_warn("MAIL_OUTBOX_DIR: mkdir %s", conf->outbox_dir);
 		goto done;
 	}
 	if (tdir == NULL)
@@ -176,9 +177,9 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 
-	if (mailer_recover(cfg.spool_dir) == -1)
+	if (mailer_recover(conf->spool_dir) == -1)
 		goto done;
-	newdir = xasprintf("%s/new", cfg.spool_dir);
+	newdir = xasprintf("%s/new", conf->spool_dir);
 	if ((ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
 	    inotify_add_watch(ifd, newdir, IN_MOVED_TO | IN_CLOSE_WRITE |
 	    IN_ONLYDIR) == -1) {
@@ -189,21 +190,22 @@ main(int argc, char *argv[])
 	}
 
 	memset(&m, 0, sizeof(m));
-	m.cfg = &cfg;
+	m.cfg = conf;
 	m.tmpls = tmpls;
 	m.stopping = stop_check;
 	m.stop_arg = &st;
 	/* Totals for /metrics go on from the last run's (lib/metrics.h). */
-	(void)metrics_mail_stats_read(cfg.spool_dir, &base_sent, &base_failed,
+	(void)metrics_mail_stats_read(conf->spool_dir, &base_sent, &base_failed,
 	    &base_retried);
 	log_info("started: transport %s, spool %s, templates %s, "
-	    "max attempts %ld, retry scale %g", cfg.mail_transport,
-	    cfg.spool_dir, tdir, cfg.mail_max_attempts,
-	    cfg.mail_retry_scale);
+	    "max attempts %ld, retry scale %g", conf->mail_transport,
+	    conf->spool_dir, tdir, conf->mail_max_attempts,
+	    conf->mail_retry_scale);
 
 	for (;;) {
-		if (!spool_ready(cfg.spool_dir))
-			ifd = spool_restore(newdir, ifd, &missing);
+		if (!spool_ready(conf->spool_dir))
+			ifd = spool_restore(conf->spool_dir, newdir, ifd,
+			    &missing);
 		if (!missing)
 			mailer_run(&m);
 		if (m.sent != written[0] || m.failed != written[1] ||
@@ -211,7 +213,7 @@ main(int argc, char *argv[])
 			written[0] = m.sent;
 			written[1] = m.failed;
 			written[2] = m.retried;
-			(void)metrics_mail_stats_write(cfg.spool_dir,
+			(void)metrics_mail_stats_write(conf->spool_dir,
 			    base_sent + m.sent, base_failed + m.failed,
 			    base_retried + m.retried);
 		}
@@ -246,6 +248,6 @@ done:
 	mail_tmpls_free(tmpls);
 	free(tdir);
 	free(newdir);
-	config_free();
+	config_free(conf);
 	return rc;
 }

@@ -38,14 +38,17 @@ struct pool {
 	int		 n;		/* slots in use: fast ones, then hashing */
 	int		 lfd[WC__MAX];
 	pid_t		 master;
+	struct config	**cfg;		/* the caller's: the one in use */
 	sigset_t	 sigs;		/* taken with sigtimedwait */
 	int		 stop_asked;	/* SIGTERM or SIGINT seen, wherever */
+	int		 reload_asked;	/* SIGHUP seen, wherever (even mid-reload) */
 };
 
 static pid_t
 spawn_worker(struct pool *p, enum wclass wc)
 {
 	pid_t	pid;
+	int	rc;
 
 	if ((pid = fork()) == -1) {
 		log_warn("fork");
@@ -59,8 +62,10 @@ spawn_worker(struct pool *p, enum wclass wc)
 		if (getppid() != p->master)
 			_exit(0);
 		log_init(wc == WC_HASH ? "auth.fcgi-hash-worker" :
-		    "auth.fcgi-worker", cfg.debug);
-		_exit(worker_main(p->lfd[wc], wc));
+		    "auth.fcgi-worker", (*p->cfg)->debug);
+		rc = worker_main(p->lfd[wc], wc, *p->cfg);
+		config_free(*p->cfg);
+		_exit(rc);
 	}
 	return pid;
 }
@@ -150,6 +155,8 @@ wait_signal(struct pool *p, int64_t ms)
 	sig = sigtimedwait(&p->sigs, NULL, &ts);
 	if (sig == SIGTERM || sig == SIGINT)
 		p->stop_asked = 1;
+	else if (sig == SIGHUP)
+		p->reload_asked = 1;	/* also while a reload runs */
 	return sig;
 }
 
@@ -183,25 +190,25 @@ stop_all(struct pool *p)
 			kill(p->w[i].pid, SIGKILL);
 }
 
-/* Loads the configuration afresh into cfg; on failure keeps the running one. */
+/*
+ * Loads a new configuration beside the running one and swaps the
+ * pointer; one that fails validation is freed and the running one stays.
+ * The master serves no request, so nothing in it holds the old value:
+ * it is freed at once (the workers still running have their own copy,
+ * made by fork, until they are replaced).
+ */
 static int
-reload_config(void)
+reload_config(struct pool *p)
 {
-	struct config	 prev = cfg, next;
+	struct config	*old;
 	char		 err[256];
 
-	memset(&cfg, 0, sizeof(cfg));
-	if (config_load(1, err, sizeof(err)) == -1) {
-		config_free();
-		cfg = prev;
+	if (config_reload(p->cfg, &old, 1, err, sizeof(err)) == -1) {
 		log_warnx("reload refused, keeping the running "
 		    "configuration: %s", err);
 		return -1;
 	}
-	next = cfg;
-	cfg = prev;
-	config_free();
-	cfg = next;
+	config_free(old);
 	return 0;
 }
 
@@ -218,7 +225,7 @@ reload(struct pool *p)
 	int		 i;
 	int64_t		 deadline;
 
-	if (reload_config() == -1)
+	if (reload_config(p) == -1)
 		return;
 	log_info("reloading %d workers", count_alive(p));
 	for (i = 0; i < p->n; i++) {
@@ -242,18 +249,19 @@ reload(struct pool *p)
 	}
 }
 
-/* Lays out the slots: cfg.workers fast ones, then the hashing ones. */
+/* Lays out the slots: AUTH_WORKERS fast ones, then the hashing ones. */
 static void
-pool_init(struct pool *p, const int lfd[WC__MAX])
+pool_init(struct pool *p, const int lfd[WC__MAX], struct config **conf)
 {
 	int	i, nfast, nhash;
 
 	memset(p, 0, sizeof(*p));
 	p->master = getpid();
+	p->cfg = conf;
 	p->lfd[WC_FAST] = lfd[WC_FAST];
 	p->lfd[WC_HASH] = lfd[WC_HASH];
-	nfast = cfg.workers;
-	nhash = lfd[WC_HASH] >= 0 ? cfg.hash_workers : 0;
+	nfast = (*conf)->workers;
+	nhash = lfd[WC_HASH] >= 0 ? (*conf)->hash_workers : 0;
 	if (nfast + nhash > WORKERS_MAX)
 		nhash = WORKERS_MAX - nfast;
 	p->n = nfast + nhash;
@@ -263,17 +271,16 @@ pool_init(struct pool *p, const int lfd[WC__MAX])
 		log_warnx("no hashing socket (--hash-fd, --hash-listen): the "
 		    "%d workers also hash passwords", nfast);
 	log_info("master %d starting %d workers and %d hashing workers "
-	    "(nice %d)", (int)p->master, nfast, nhash, cfg.hash_nice);
+	    "(nice %d)", (int)p->master, nfast, nhash, (*conf)->hash_nice);
 }
 
 int
-master_main(const int lfd[WC__MAX])
+master_main(const int lfd[WC__MAX], struct config **conf)
 {
 	static struct pool	 p;
-	int			 sig;
 	int64_t			 next;
 
-	pool_init(&p, lfd);
+	pool_init(&p, lfd, conf);
 	sigemptyset(&p.sigs);
 	sigaddset(&p.sigs, SIGCHLD);
 	sigaddset(&p.sigs, SIGTERM);
@@ -283,9 +290,12 @@ master_main(const int lfd[WC__MAX])
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		next = fill(&p);
-		sig = wait_signal(&p, next);
-		if (sig == SIGHUP)
+		(void)wait_signal(&p, next);
+		/* A SIGHUP taken while a reload ran asks for another. */
+		while (p.reload_asked && !p.stop_asked) {
+			p.reload_asked = 0;
 			reload(&p);
+		}
 		if (p.stop_asked) {
 			log_info("stopping: draining %d workers",
 			    count_alive(&p));

@@ -21,6 +21,7 @@
 
 #include <fcgiapp.h>
 
+struct config;
 struct req;
 struct resp;
 struct store;
@@ -53,20 +54,25 @@ void	 fcgi_resp_write(FCGX_Request *, const struct req *, struct resp *);
 
 /*
  * Serves requests accepted on lfd until SIGTERM or SIGINT, as a worker
- * of class wc (which sets its priority and its queue-wait policy).
- * Opens its own database connection.  Returns the exit status.
+ * of class wc (which sets its priority and its queue-wait policy), with
+ * the configuration conf (each request carries it: r->cfg).  Opens its
+ * own database connection.  Returns the exit status; conf stays the
+ * caller's.
  */
-int	 worker_main(int lfd, enum wclass wc);
+int	 worker_main(int lfd, enum wclass wc, const struct config *conf);
 
 /* --- master.c --- */
 
 /*
- * Runs the pool: cfg.workers fast workers on lfd[WC_FAST] and
- * cfg.hash_workers hashing workers on lfd[WC_HASH] (none when that is
- * -1: the fast workers then serve everything).  Respawns dead workers
- * with a back-off, replaces them one by one on SIGHUP, drains and stops
- * on SIGTERM or SIGINT.  Returns the exit status.
+ * Runs the pool: AUTH_WORKERS fast workers on lfd[WC_FAST] and
+ * AUTH_HASH_WORKERS hashing workers on lfd[WC_HASH] (none when that is
+ * -1: the fast workers then serve everything), each forked with the
+ * configuration *conf.  Respawns dead workers with a back-off; on SIGHUP
+ * loads a new configuration, swaps *conf to it (freeing the old one; a
+ * configuration that fails validation is refused and *conf stays) and
+ * replaces the workers one by one; drains and stops on SIGTERM or
+ * SIGINT.  Returns the exit status; the caller frees *conf.
  */
-int	 master_main(const int lfd[WC__MAX]);
+int	 master_main(const int lfd[WC__MAX], struct config **conf);
 
 #endif

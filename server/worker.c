@@ -51,6 +51,7 @@ on_stop(int sig)
 struct conns {
 	FCGX_Request	 rq[CONN_MAX];
 	struct store	*db;
+	const struct config *cfg;	/* handed to every request */
 	enum wclass	 wc;
 	sigset_t	 waitmask;	/* the mask while waiting for work */
 };
@@ -75,10 +76,11 @@ wall_ms(void)
 static int
 late(const struct conns *c, int64_t start, int64_t *waited)
 {
-	if (c->wc != WC_HASH || cfg.hash_queue_timeout_ms == 0 || start == 0)
+	if (c->wc != WC_HASH || c->cfg->hash_queue_timeout_ms == 0 ||
+	    start == 0)
 		return 0;
 	*waited = wall_ms() - start;
-	return *waited > cfg.hash_queue_timeout_ms;
+	return *waited > c->cfg->hash_queue_timeout_ms;
 }
 
 static void
@@ -89,7 +91,7 @@ refuse_late(struct req *r, struct resp *out, int64_t waited)
 	resp_detail(out, 503, "Service temporarily unavailable. Please try "
 	    "again later.");
 	resp_headerf(out, "Retry-After", "%d",
-	    (cfg.hash_queue_timeout_ms + 999) / 1000);
+	    (r->cfg->hash_queue_timeout_ms + 999) / 1000);
 	log_escape(r->path, path, sizeof(path));
 	log_escape(r->ip, ip, sizeof(ip));
 	log_info("req=%s ip=%s %s %s status=503 ms=0 user=- queued_ms=%lld "
@@ -106,6 +108,7 @@ serve(FCGX_Request *rq, struct conns *c)
 	int64_t		start, waited;
 
 	start = fcgi_req_build(rq, &r, c->db);
+	r.cfg = c->cfg;
 	resp_init(&out);
 	if (late(c, start, &waited))
 		refuse_late(&r, &out, waited);
@@ -239,7 +242,7 @@ worker_signals(struct conns *c)
 }
 
 int
-worker_main(int lfd, enum wclass wc)
+worker_main(int lfd, enum wclass wc, const struct config *conf)
 {
 	struct conns	 c;
 	int		 i, fl;
@@ -251,13 +254,14 @@ worker_main(int lfd, enum wclass wc)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	memset(&c, 0, sizeof(c));
 	c.wc = wc;
+	c.cfg = conf;
 	worker_signals(&c);
 	/* The process name ps and pgrep show (15 bytes at most). */
 	prctl(PR_SET_NAME, wc == WC_HASH ? "auth.fcgi-hash" : "auth.fcgi-fast");
 	/* Hashing yields the CPU to the fast path (and to nginx). */
-	if (wc == WC_HASH && cfg.hash_nice != 0 &&
-	    setpriority(PRIO_PROCESS, 0, cfg.hash_nice) == -1)
-		log_warn("setpriority %d", cfg.hash_nice);
+	if (wc == WC_HASH && conf->hash_nice != 0 &&
+	    setpriority(PRIO_PROCESS, 0, conf->hash_nice) == -1)
+		log_warn("setpriority %d", conf->hash_nice);
 	/*
 	 * Every worker polls the listening socket and several may wake for
 	 * one connection: accept must not block the losers.
@@ -267,9 +271,9 @@ worker_main(int lfd, enum wclass wc)
 		log_warn("listening socket");
 		return 1;
 	}
-	if (store_open(cfg.database_path, &cfg, &c.db) == -1)
+	if (store_open(conf->database_path, conf, &c.db) == -1)
 		return 1;
-	if (handlers_init() == -1) {
+	if (handlers_init(conf) == -1) {
 		store_close(c.db);
 		return 1;
 	}
@@ -289,6 +293,5 @@ worker_main(int lfd, enum wclass wc)
 	log_buffer(0);
 	handlers_free();
 	store_close(c.db);
-	config_free();
 	return 0;
 }

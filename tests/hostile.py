@@ -13,8 +13,8 @@ methods, paths and request lines.
 
 Each answer must be a 4xx (a few cases name the 2xx the SPEC demands
 instead, e.g. logout's 204 for any token) whose body is strict UTF-8
-JSON with a "detail"; never a 5xx (a 501 of an endpoint not written
-is a failure like any other).  Whether the database
+JSON with a "detail"; never a 5xx from authd (nginx's own 501 for an
+unknown transfer coding is named where it is sent).  Whether the database
 changed is checked by the caller (tests/bats/60_hostile.bats).
 
 Usage: hostile.py --port PORT --secret KEY --user-token T --user-id ID

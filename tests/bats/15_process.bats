@@ -20,6 +20,14 @@ _lines_at_least() {
 	(( $(wc -l <"$1") >= $2 ))
 }
 
+# _hash_ready_after N: more than N "hash worker ready" lines in the log.
+# The master replaces the hashing workers last: once the successor of
+# each is ready, the reload is over (a request queued behind a hashing
+# worker that is still starting may wait past HASH_QUEUE_TIMEOUT_MS).
+_hash_ready_after() {
+	(( $(grep -c 'hash worker ready' "$STACK_AUTH_LOG") > $1 ))
+}
+
 # _workers_older_than MS: every worker has run for more than MS.
 _workers_older_than() {
 	local p
@@ -125,9 +133,10 @@ _workers_older_than() {
 }
 
 @test "SIGHUP replaces every worker, one by one, with the reloaded .env" {
-	local old
+	local old ready
 	old=$(worker_pids | sort)
 	[ "$(grep -c . <<<"$old")" -eq 2 ]
+	ready=$(grep -c 'hash worker ready' "$STACK_AUTH_LOG")
 	echo "ACCESS_TOKEN_EXPIRE_MINUTES=5" >"$AUTH_ENV_FILE"
 	reload_authd
 	_none_of_old() {
@@ -136,14 +145,50 @@ _workers_older_than() {
 		[ "$(grep -c . <<<"$now")" -eq 2 ] && [ -z "$(comm -12 <(echo "$old") <(echo "$now"))" ]
 	}
 	wait_until 15 _none_of_old
+	wait_until 30 _hash_ready_after "$ready"
 	new_user
 	api POST /api/v1/auth/login "{\"login\":\"$USER_EMAIL\",\"password\":\"$USER_PASSWORD\"}"
 	assert_status 200
 	assert_json_eq .expires_in 300
 	: >"$AUTH_ENV_FILE"
 	old=$(worker_pids | sort)
+	ready=$(grep -c 'hash worker ready' "$STACK_AUTH_LOG")
 	reload_authd
 	wait_until 15 _none_of_old
+	wait_until 30 _hash_ready_after "$ready"
+}
+
+@test "a SIGHUP that comes while a reload is replacing the workers is not lost: the later .env wins" {
+	local reloads ready i
+	new_user
+	reloads=$(grep -c 'reloading [0-9]* workers' "$STACK_AUTH_LOG")
+	ready=$(grep -c 'hash worker ready' "$STACK_AUTH_LOG")
+	# Slow logins in flight keep the hashing worker, replaced last,
+	# draining for a while: the reload is still going on when the
+	# second SIGHUP comes.
+	for i in 1 2 3 4; do
+		curl -s -o /dev/null -H 'Content-Type: application/json' \
+		    -d "{\"login\":\"$USER_EMAIL\",\"password\":\"wrong-pass1\"}" \
+		    "$BASE/api/v1/auth/login" &
+	done
+	echo "ACCESS_TOKEN_EXPIRE_MINUTES=5" >"$AUTH_ENV_FILE"
+	reload_authd
+	_reloads_after() {
+		(( $(grep -c 'reloading [0-9]* workers' "$STACK_AUTH_LOG") > $1 ))
+	}
+	wait_until 10 _reloads_after "$reloads"
+	echo "ACCESS_TOKEN_EXPIRE_MINUTES=7" >"$AUTH_ENV_FILE"
+	reload_authd
+	wait
+	# The second SIGHUP starts a second reload, whenever it came.
+	wait_until 30 _reloads_after "$((reloads + 1))"
+	wait_until 30 _hash_ready_after "$((ready + 1))"
+	login_user "$USER_EMAIL" "$USER_PASSWORD"
+	assert_json_eq .expires_in 420
+	: >"$AUTH_ENV_FILE"
+	ready=$(grep -c 'hash worker ready' "$STACK_AUTH_LOG")
+	reload_authd
+	wait_until 30 _hash_ready_after "$ready"
 }
 
 @test "a bad configuration on SIGHUP is refused and the workers keep serving" {

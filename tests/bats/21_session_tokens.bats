@@ -12,7 +12,7 @@ load page_helpers
 
 setup_file() {
 	start_stack
-	export CTL=$HELPERS_REPO/authctl
+	export CTL=$AUTHCTL_BIN
 }
 
 teardown_file() {

@@ -5,7 +5,7 @@
 # voided by a password change, token generations moved on by role
 # changes and reuse detection, registration that does not hash for a
 # phone already held, and IPv6 clients counted by their /64 (sent
-# straight to the worker socket by tests/fcgi_request.py, since nginx
+# straight to the worker socket by tests/fcgi_client.py, since nginx
 # here only ever sees 127.0.0.1).
 #
 # CPU time of the workers (from /proc, in clock ticks) stands in for
@@ -347,13 +347,13 @@ budget() {
 
 # fcgi ADDRESS PATH BODY: a request straight to the worker socket as if
 # nginx had passed on a client ADDRESS (nginx here only sees 127.0.0.1);
-# sets status and body.
+# sets status and body (what follows the headers).
 fcgi() {
 	local out
-	out=$("$PY" "$HELPERS_REPO/tests/fcgi_request.py" "$STACK_SOCKET" POST "$2" "$3" \
-	    "HTTP_X_REAL_IP=$1") || return 1
+	out=$(printf '%s' "$3" | "$PY" "$HELPERS_REPO/tests/fcgi_client.py" \
+	    "$STACK_SOCKET" POST "$2" "HTTP_X_REAL_IP=$1") || return 1
 	status=$(head -n 1 <<<"$out")
-	body=$(tail -n +2 <<<"$out")
+	body=$(tail -n +2 <<<"$out" | sed '1,/^\r*$/d')
 }
 
 @test "per-address limits count an IPv6 client by its /64" {

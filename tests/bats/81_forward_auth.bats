@@ -37,6 +37,7 @@ app() {
 }
 
 @test "without a session: a browser is redirected to sign-in with rd, an API client gets the 401 JSON" {
+	# calls: GET /auth/signin-redirect (nginx's /_authd_signin, on the 401)
 	local where
 	for where in "/__app/page?x=1&y=2" app; do
 		if [[ $where == app ]]; then

@@ -16,10 +16,10 @@ enum { F_EMAIL, F_USERNAME, F_PASSWORD, F_PHONE, F_ALL, F_LIMIT, F_EXPIRES,
     F_TOKEN, F_CAPTCHA, F__MAX };
 
 static const struct field table[F__MAX] = {
-	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, field_email, 1024 },	/* F_EMAIL */
-	{ "username", FT_STRING, F_REQUIRED, field_username, 64 },		/* F_USERNAME */
-	{ "password", FT_STRING, 0, field_password, 4096 },			/* F_PASSWORD */
-	{ "phone", FT_STRING, 0, field_phone, 64 },				/* F_PHONE */
+	{ "email", FT_STRING, F_REQUIRED | F_NOPREFIX, check_email, 1024 },	/* F_EMAIL */
+	{ "username", FT_STRING, F_REQUIRED, check_username, 64 },		/* F_USERNAME */
+	{ "password", FT_STRING, 0, check_password, 4096 },			/* F_PASSWORD */
+	{ "phone", FT_STRING, 0, check_phone, 64 },				/* F_PHONE */
 	{ "all", FT_BOOL, 0, NULL, 0 },						/* F_ALL */
 	{ "limit", FT_INT, 0, NULL, 0 },					/* F_LIMIT */
 	{ "subscription_expires_at", FT_STRING_OR_NULL, 0, NULL, 64 },		/* F_EXPIRES */

@@ -14,6 +14,8 @@
 #include "util.h"
 #include "t.h"
 
+/* The configuration handed to the store (store_open()), built here. */
+static struct config	cfg;
 static char	dir[] = "/tmp/authd-admin-XXXXXX";
 
 /* A user of the given role; its id is copied to id (37 bytes). */

@@ -12,6 +12,9 @@
 #include "util.h"
 #include "t.h"
 
+/* The configuration the requests carry, built here (config_free() at the end). */
+static struct config	*conf;
+
 static void
 test_rd(void)
 {
@@ -43,18 +46,19 @@ test_rd(void)
 
 	memset(&r, 0, sizeof(r));
 	r.host = xstrdup("127.0.0.1:9000");
-	cfg.public_url = xstrdup("https://auth.example.com");
-	cfg.cookie_domain = xstrdup("example.com");
-	cfg.redirect_hosts = xcalloc(2, sizeof(char *));
-	cfg.redirect_hosts[0] = xstrdup("wiki.other.org");
-	cfg.nredirect_hosts = 1;
+	r.cfg = conf;
+	conf->public_url = xstrdup("https://auth.example.com");
+	conf->cookie_domain = xstrdup("example.com");
+	conf->redirect_hosts = xcalloc(2, sizeof(char *));
+	conf->redirect_hosts[0] = xstrdup("wiki.other.org");
+	conf->nredirect_hosts = 1;
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		T_OK(rd_allowed(&r, good[i]), "refused %s", good[i]);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		T_OK(!rd_allowed(&r, bad[i]), "allowed %s", bad[i]);
 	T_OK(!rd_allowed(&r, NULL), "NULL");
-	free(cfg.cookie_domain);
-	cfg.cookie_domain = NULL;
+	free(conf->cookie_domain);
+	conf->cookie_domain = NULL;
 	T_OK(!rd_allowed(&r, "https://photos.example.com/"),
 	    "subdomain without COOKIE_DOMAIN");
 	free(r.host);
@@ -67,6 +71,7 @@ test_origin(void)
 
 	memset(&r, 0, sizeof(r));
 	r.host = xstrdup("127.0.0.1:9000");
+	r.cfg = conf;
 	T_OK(!origin_ok(&r), "no Origin, no Referer");
 	r.origin = xstrdup("https://auth.example.com");
 	T_OK(origin_ok(&r), "PUBLIC_URL's origin");
@@ -140,9 +145,10 @@ test_tmpl(void)
 int
 main(void)
 {
+	conf = xcalloc(1, sizeof(*conf));
 	test_rd();
 	test_origin();
 	test_tmpl();
-	config_free();
+	config_free(conf);
 	return t_done("browser");
 }

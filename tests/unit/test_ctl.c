@@ -21,6 +21,8 @@
 #include "t.h"
 #include "util.h"
 
+/* The configuration handed to the store (store_open()), built here. */
+static struct config	cfg;
 static char	dir[] = "/tmp/test_ctl.XXXXXX";
 
 /*

@@ -64,17 +64,18 @@ test_render(void)
 	static const char *const labels[2] = { "/a", "/a" };
 	static const int methods[2] = { M_GET, M_POST };
 	struct metrics_gauges	 g;
+	struct config		 conf = { .metrics_enabled = 0 };
 	char			*text;
 	size_t			 len;
 
 	memset(&g, 0, sizeof(g));
-	cfg.metrics_enabled = 0;
-	T_OK(metrics_init(2) == 0 && !metrics_on(), "off: nothing mapped");
+	T_OK(metrics_init(&conf, 2) == 0 && !metrics_on(),
+	    "off: nothing mapped");
 	metrics_count(MET_LOGIN_SUCCESS);
 	metrics_request(0, M_GET, 200, 10);
 	T_OK(metrics_render(labels, methods, &g, &len) == NULL, "off: no text");
-	cfg.metrics_enabled = 1;
-	T_OK(metrics_init(2) == 0 && metrics_on(), "on");
+	conf.metrics_enabled = 1;
+	T_OK(metrics_init(&conf, 2) == 0 && metrics_on(), "on");
 	metrics_count(MET_LOGIN_SUCCESS);
 	metrics_count(MET_LOGIN_SUCCESS);
 	metrics_request(0, M_GET, 200, 400);

@@ -3,8 +3,9 @@
  * exactly the routes of the route table (each route documented, each
  * documented operation routed), protected routes declare the bearer
  * scheme and their 401/403 answers, every operation has a unique
- * operationId and a 500 answer, every $ref resolves, and the YAML
- * rendering is produced.  (A real OpenAPI validator checks the served
+ * operationId and a 500 answer, every $ref resolves, each route's
+ * declared body is the documented one, and the YAML rendering is
+ * produced.  (A real OpenAPI validator checks the served
  * document in tests/bats/40_openapi.bats.)
  */
 #include <ctype.h>
@@ -175,6 +176,94 @@ test_documented_routed(struct json_object *doc)
 	json_object_put(seen);
 }
 
+/* The schema of a request body's content type, $ref resolved, or NULL. */
+static struct json_object *
+body_schema(struct json_object *doc, struct json_object *op, const char *ct)
+{
+	struct json_object	*s, *ref;
+
+	s = get(get(get(get(op, "requestBody"), "content"), ct), "schema");
+	if ((ref = get(s, "$ref")) != NULL)
+		s = resolve(doc, json_object_get_string(ref));
+	return s;
+}
+
+/*
+ * The body each route declares (router.c) is the one documented: the
+ * JSON schema's properties are the declared fields in declared order,
+ * its "required" the fields the route requires, the body itself is
+ * optional exactly when the route reads no body as {}, and a form is
+ * documented exactly when the route reads one.  A route that reads no
+ * body documents no JSON body.
+ */
+static void
+test_bodies_documented(struct json_object *doc)
+{
+	struct json_object	*op, *s, *props, *req, *rb, *rq;
+	const struct route	*rt;
+	char			 m[16];
+	size_t			 i, j, nreq;
+	int			 n;
+
+	for (i = 0; i < nroutes; i++) {
+		rt = &routes[i];
+		lower(method_name(rt->method), m, sizeof(m));
+		op = get(get(get(doc, "paths"), rt->pattern), m);
+		s = body_schema(doc, op, "application/json");
+		if (!(rt->flags & R_JSON)) {
+			T_OK(s == NULL, "%s %s reads no JSON body, documents "
+			    "one", m, rt->pattern);
+			continue;
+		}
+		T_OK(rt->nfields <= ROUTE_FIELDS_MAX, "%s %s: %zu fields, "
+		    "more than ROUTE_FIELDS_MAX", m, rt->pattern, rt->nfields);
+		props = get(s, "properties");
+		T_OK(props != NULL, "%s %s: no JSON body documented", m,
+		    rt->pattern);
+		if (props == NULL)
+			continue;
+		n = 0;
+		json_object_object_foreach(props, k, v) {
+			(void)v;
+			T_OK((size_t)n < rt->nfields &&
+			    strcmp(k, rt->fields[n].f->name) == 0,
+			    "%s %s: documented property %d is %s, the route "
+			    "declares %s", m, rt->pattern, n, k,
+			    (size_t)n < rt->nfields ? rt->fields[n].f->name :
+			    "nothing");
+			n++;
+		}
+		T_OK((size_t)n == rt->nfields, "%s %s: %d properties, %zu "
+		    "fields", m, rt->pattern, n, rt->nfields);
+		req = get(s, "required");
+		nreq = 0;
+		for (j = 0; j < rt->nfields; j++) {
+			if (!(rt->fields[j].flags & F_REQUIRED))
+				continue;
+			T_OK(req != NULL && nreq < json_object_array_length(req)
+			    && strcmp(json_object_get_string(
+			    json_object_array_get_idx(req, nreq)),
+			    rt->fields[j].f->name) == 0,
+			    "%s %s: %s is required, not documented so", m,
+			    rt->pattern, rt->fields[j].f->name);
+			nreq++;
+		}
+		T_OK(nreq == (req ? json_object_array_length(req) : 0),
+		    "%s %s: documented required fields the route does not "
+		    "require", m, rt->pattern);
+		rb = get(op, "requestBody");
+		rq = get(rb, "required");
+		T_OK((rq != NULL && json_object_get_boolean(rq)) ==
+		    !(rt->flags & R_EMPTY), "%s %s: requestBody.required "
+		    "says otherwise than the route", m, rt->pattern);
+		T_OK((body_schema(doc, op,
+		    "application/x-www-form-urlencoded") != NULL) ==
+		    ((rt->flags & R_FORM) != 0), "%s %s: a form body is "
+		    "documented otherwise than the route reads it", m,
+		    rt->pattern);
+	}
+}
+
 int
 main(void)
 {
@@ -193,6 +282,7 @@ main(void)
 	    AUTHD_VERSION);
 	test_routes_documented(doc);
 	test_documented_routed(doc);
+	test_bodies_documented(doc);
 	check_refs(doc, doc, &bad);
 	T_OK(bad == 0, "%d unresolved $ref", bad);
 

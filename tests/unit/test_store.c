@@ -16,6 +16,8 @@
 #include "util.h"
 #include "t.h"
 
+/* The configuration handed to the store (store_open()), built here. */
+static struct config	cfg;
 static char	dir[] = "/tmp/authd-store-XXXXXX";
 
 /* Columns and indexes of every table, as text, for comparing two schemas. */

@@ -17,6 +17,8 @@
 #include "util.h"
 #include "t.h"
 
+/* The configuration handed to the store (store_open()), built here. */
+static struct config	cfg;
 static char	 dir[] = "/tmp/authd-throttle-XXXXXX";
 static sqlite3	*raw;
 

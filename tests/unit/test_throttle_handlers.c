@@ -24,6 +24,8 @@
 static char	 dir[] = "/tmp/authd-throttle-h-XXXXXX";
 static sqlite3	*raw;
 static char	 ip[] = "192.0.2.7", ip2[] = "198.51.100.9";
+/* The configuration the requests carry (r.cfg), built here. */
+static struct config conf;
 
 static void
 exec(const char *q)
@@ -54,11 +56,11 @@ scalar(const char *q)
 static void
 limits(void)
 {
-	cfg.login_max_failures = 3;
-	cfg.login_failure_window = 15 * 60;
-	cfg.login_lockout = 15 * 60;
-	cfg.login_max_fail_ip_min = 20;
-	cfg.register_max_ip_hour = 4;
+	conf.login_max_failures = 3;
+	conf.login_failure_window = 15 * 60;
+	conf.login_lockout = 15 * 60;
+	conf.login_max_fail_ip_min = 20;
+	conf.register_max_ip_hour = 4;
 }
 
 static void
@@ -293,9 +295,9 @@ test_off(struct req *r)
 
 	limits();
 	reset_db();
-	cfg.login_max_failures = 0;
-	cfg.login_max_fail_ip_min = 0;
-	cfg.register_max_ip_hour = 0;
+	conf.login_max_failures = 0;
+	conf.login_max_fail_ip_min = 0;
+	conf.register_max_ip_hour = 0;
 	for (i = 0; i < 30; i++) {
 		throttle_login_failed(r, "user-8");
 		T_OK(reg(r, &ra) == 0, "registrations unlimited");
@@ -305,8 +307,8 @@ test_off(struct req *r)
 	    "and nothing is counted");
 
 	limits();
-	cfg.login_lockout = 0;
-	cfg.login_max_fail_ip_min = 0;
+	conf.login_lockout = 0;
+	conf.login_max_fail_ip_min = 0;
 	for (i = 0; i < 6; i++)
 		throttle_login_failed(r, "user-9");
 	T_OK(check(r, "user-9", &ra) == 0,
@@ -323,14 +325,15 @@ main(void)
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
-	cfg.busy_timeout_ms = 1000;
+	conf.busy_timeout_ms = 1000;
 	p = xasprintf("%s/t.db", dir);
-	T_OK(store_migrate(p, &cfg) == 0 && store_open(p, &cfg, &st) == 0,
+	T_OK(store_migrate(p, &conf) == 0 && store_open(p, &conf, &st) == 0,
 	    "open");
 	T_OK(sqlite3_open(p, &raw) == SQLITE_OK, "test connection");
 	sqlite3_busy_timeout(raw, 1000);
 	memset(&r, 0, sizeof(r));
 	r.db = st;
+	r.cfg = &conf;
 	r.ip = ip;
 	if (st != NULL) {
 		test_lockout(&r);

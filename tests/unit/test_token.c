@@ -15,6 +15,8 @@
 #include "util.h"
 #include "t.h"
 
+/* The configuration handed to the store (store_open()), built here. */
+static struct config	cfg;
 static char	dir[] = "/tmp/authd-token-XXXXXX";
 static char	*dbpath;
 
