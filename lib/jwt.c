@@ -100,6 +100,139 @@ jwt_hmac(const unsigned char *key, size_t keylen, const void *data,
 	return 0;
 }
 
+/*
+ * Tokens verified lately, per process.  A client sends the same access
+ * token with every request for its whole life, and checking it again
+ * (HMAC, base64, two JSON parses) was about a quarter of a worker's time
+ * per validate.  What is remembered is only what verification computes
+ * from the token's own bytes and the key: that the signature is the
+ * key's, that the header agrees with the key, and the claims.  Whatever
+ * can change is still checked every time: exp and nbf against now, and
+ * that the key that verified the token is still in the ring passed in,
+ * the first live key with those bytes and with the same kid and legacy
+ * flag (a retired or removed key verifies nothing, remembered or not).
+ * Revocation is not a property of the token: the caller still reads the
+ * account and session (generation, session state) on every request.
+ *
+ * Direct-mapped, JWT_MEMO_N slots picked by the signature's last
+ * characters (HMAC output: evenly spread).  A token is found only when
+ * all its bytes equal the remembered one, compared in constant time.
+ */
+#define JWT_MEMO_N	32
+#define JWT_MEMO_TOKMAX	1024	/* longer tokens are verified every time */
+
+struct jwt_memo {
+	char			 tok[JWT_MEMO_TOKMAX];
+	size_t			 len;		/* 0: empty */
+	unsigned char		*key;		/* copy of the verifying key */
+	size_t			 keylen;
+	char			 kid[JWT_KID_MAX + 1];
+	int			 legacy;
+	int			 has_nbf;
+	int64_t			 nbf;
+	struct jwt_claims	 claims;
+	struct json_object	*payload;
+};
+
+static struct jwt_memo	jwt_memo[JWT_MEMO_N];
+static unsigned long	jwt_memo_nhits;
+
+static void
+jwt_memo_clear(struct jwt_memo *m)
+{
+	json_object_put(m->payload);
+	if (m->key != NULL) {
+		OPENSSL_cleanse(m->key, m->keylen);
+		free(m->key);
+	}
+	OPENSSL_cleanse(m, sizeof(*m));
+	m->payload = NULL;
+	m->key = NULL;
+}
+
+static struct jwt_memo *
+jwt_memo_slot(const char *tok, size_t len)
+{
+	unsigned	h;
+
+	h = (unsigned char)tok[len - 1] | (unsigned char)tok[len - 2] << 8;
+	return &jwt_memo[h % JWT_MEMO_N];
+}
+
+/*
+ * The remembered verification of tok when it still holds against keys
+ * and now: 0 with *c and *payload filled, -1 when the token is known but
+ * expired or not yet valid, 1 when it must be verified.
+ */
+static int
+jwt_memo_find(const char *tok, size_t len, const struct jwt_key *keys,
+    size_t nkeys, int64_t now, struct jwt_claims *c,
+    struct json_object **payload)
+{
+	struct jwt_memo	*m = jwt_memo_slot(tok, len);
+	size_t		 i;
+
+	if (m->len == 0 || !ct_eq(m->tok, m->len, tok, len))
+		return 1;
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].key != NULL && keys[i].len == m->keylen &&
+		    CRYPTO_memcmp(keys[i].key, m->key, m->keylen) == 0)
+			break;
+	if (i == nkeys || keys[i].legacy != m->legacy ||
+	    strcmp(keys[i].kid, m->kid) != 0) {
+		jwt_memo_clear(m);
+		return 1;
+	}
+	if (m->claims.exp <= now || (m->has_nbf && m->nbf > now))
+		return -1;
+	jwt_memo_nhits++;
+	if (c != NULL)
+		*c = m->claims;
+	if (payload != NULL)
+		*payload = json_object_get(m->payload);
+	return 0;
+}
+
+/* Remembers a verification that succeeded (the memo takes a reference). */
+static void
+jwt_memo_keep(const char *tok, size_t len, const struct jwt_key *k,
+    const struct jwt_claims *c, int has_nbf, int64_t nbf,
+    struct json_object *payload)
+{
+	struct jwt_memo	*m;
+
+	if (len > JWT_MEMO_TOKMAX)
+		return;
+	m = jwt_memo_slot(tok, len);
+	jwt_memo_clear(m);
+	memcpy(m->tok, tok, len);
+	m->len = len;
+	m->key = xmalloc(k->len);
+	memcpy(m->key, k->key, k->len);
+	m->keylen = k->len;
+	memcpy(m->kid, k->kid, sizeof(m->kid));
+	m->legacy = k->legacy;
+	m->has_nbf = has_nbf;
+	m->nbf = nbf;
+	m->claims = *c;
+	m->payload = json_object_get(payload);
+}
+
+unsigned long
+jwt_memo_hits(void)
+{
+	return jwt_memo_nhits;
+}
+
+void
+jwt_memo_forget(void)
+{
+	size_t	i;
+
+	for (i = 0; i < JWT_MEMO_N; i++)
+		jwt_memo_clear(&jwt_memo[i]);
+}
+
 /* The base64url alphabet, no padding. */
 static int
 jwt_b64char(unsigned char ch)
@@ -108,17 +241,37 @@ jwt_b64char(unsigned char ch)
 	    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
 }
 
+/*
+ * The same as a table, for the scan of every byte of every token (one
+ * load per byte instead of five comparisons).
+ */
+static const unsigned char jwt_b64set[256] = {
+	['-'] = 1, ['_'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
 static int
 jwt_b64ok(const char *s, size_t n)
 {
-	size_t	 i;
+	size_t		 i;
+	unsigned	 ok = 1;
 
 	if (n == 0 || n % 4 == 1)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!jwt_b64char((unsigned char)s[i]))
-			return 0;
-	return 1;
+		ok &= jwt_b64set[(unsigned char)s[i]];
+	return ok;
 }
 
 /*
@@ -441,6 +594,10 @@ jwt_verify_keys(const char *tok, size_t len, const struct jwt_key *keys,
 	if (!jwt_b64ok(tok, hlen) || !jwt_b64ok(d1 + 1, plen) ||
 	    slen != JWT_SIG_B64LEN || !jwt_b64ok(d2 + 1, slen))
 		return -1;
+	if (keys != NULL && (rc = jwt_memo_find(tok, len, keys, nkeys, now,
+	    c, payload)) != 1)
+		return rc;
+	rc = -1;
 
 	/*
 	 * The expected signature is compared as its canonical base64url
@@ -460,7 +617,7 @@ jwt_verify_keys(const char *tok, size_t len, const struct jwt_key *keys,
 	memset(&cl, 0, sizeof(cl));
 	if (jwt_int(p, "exp", 1, &cl.exp) == -1 || cl.exp <= now)
 		goto done;
-	nbf = now;
+	nbf = INT64_MIN;
 	if (jwt_int(p, "nbf", 0, &nbf) == -1 || nbf > now)
 		goto done;
 	if (jwt_str(p, "type", 1, cl.type, sizeof(cl.type)) == -1 ||
@@ -476,6 +633,7 @@ jwt_verify_keys(const char *tok, size_t len, const struct jwt_key *keys,
 	    jwt_str(p, "sid", 0, cl.sid, sizeof(cl.sid)) == -1)
 		goto done;
 
+	jwt_memo_keep(tok, len, &keys[ki], &cl, nbf != INT64_MIN, nbf, p);
 	if (c != NULL)
 		*c = cl;
 	if (payload != NULL) {

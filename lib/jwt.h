@@ -72,4 +72,11 @@ int	 jwt_verify_keys(const char *tok, size_t len, const struct jwt_key *,
 	    size_t nkeys, int64_t now, struct jwt_claims *c,
 	    struct json_object **payload);
 
+/*
+ * The memo of tokens verified lately (jwt.c): how many verifications it
+ * answered so far, and forgetting it all (tests, key rotation tools).
+ */
+unsigned long	 jwt_memo_hits(void);
+void		 jwt_memo_forget(void);
+
 #endif

@@ -374,6 +374,10 @@ metrics_render(const char *const *route_labels, const int *methods,
 	m = MET_WORKER_RESTART;
 	counter(f, "authd_worker_restarts_total", "Workers that died and were "
 	    "started again by the master.", NULL, NULL, &m, 1);
+	m = MET_HASH_QUEUE_TIMEOUT;
+	counter(f, "authd_hash_queue_timeouts_total", "Hashing requests "
+	    "answered 503 after waiting longer than HASH_QUEUE_TIMEOUT_MS for "
+	    "a hashing worker.", NULL, NULL, &m, 1);
 	gauges(f, g);
 	if (fclose(f) != 0) {
 		free(buf);

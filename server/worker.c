@@ -20,6 +20,7 @@
 #include "handlers.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -54,7 +55,11 @@ struct conns {
 	const struct config *cfg;	/* handed to every request */
 	enum wclass	 wc;
 	sigset_t	 waitmask;	/* the mask while waiting for work */
+	int64_t		 flushed_ms;	/* mono_ms() of the last log flush */
 };
+
+/* Longest a busy worker keeps its request log lines buffered. */
+#define LOG_FLUSH_MS	1000
 
 /* Milliseconds since the epoch, the clock of nginx's $msec. */
 static int64_t
@@ -88,6 +93,7 @@ refuse_late(struct req *r, struct resp *out, int64_t waited)
 {
 	char	path[160], ip[64];
 
+	metrics_count(MET_HASH_QUEUE_TIMEOUT);
 	resp_detail(out, 503, "Service temporarily unavailable. Please try "
 	    "again later.");
 	resp_headerf(out, "Retry-After", "%d",
@@ -158,6 +164,36 @@ free_slot(struct conns *c, const int *busy)
 	return NULL;
 }
 
+/*
+ * Polls pf: at once, and when nothing is ready, writes the request log
+ * lines buffered so far and then waits.  So a busy worker writes its log
+ * in blocks (the buffer's size, or at least every LOG_FLUSH_MS) rather
+ * than one write per request, and an idle one never holds a line back.
+ * SIGTERM and SIGINT are blocked but while polling here.  0, or -1 when
+ * stopping.
+ */
+static int
+wait_work(struct conns *c, struct pollfd *pf, nfds_t n)
+{
+	const struct timespec	 now = { 0, 0 };
+	int			 ready;
+
+	ready = ppoll(pf, n, &now, &c->waitmask);
+	if (ready == 0 || mono_ms() - c->flushed_ms >= LOG_FLUSH_MS) {
+		log_flush();
+		c->flushed_ms = mono_ms();
+	}
+	if (ready == 0)
+		ready = ppoll(pf, n, NULL, &c->waitmask);
+	if (ready == -1) {
+		if (errno == EINTR)
+			return stopping ? -1 : 0;
+		log_warn("poll");
+		return -1;
+	}
+	return 0;
+}
+
 /* One round: waits for work, serves it.  -1 when stopping. */
 static int
 round_serve(struct conns *c, int lfd)
@@ -165,7 +201,7 @@ round_serve(struct conns *c, int lfd)
 	struct pollfd	 pf[CONN_MAX + 1];
 	FCGX_Request	*slot;
 	int		 idx[CONN_MAX + 1], busy[CONN_MAX] = { 0 };
-	int		 i, n = 1;
+	int		 i, n = 1, rc;
 
 	pf[0].fd = lfd;
 	pf[0].events = POLLIN;
@@ -177,15 +213,8 @@ round_serve(struct conns *c, int lfd)
 		}
 	if (stopping)
 		return -1;
-	/* The request lines of the last round, before the wait. */
-	log_flush();
-	/* SIGTERM and SIGINT are blocked but while waiting here. */
-	if (ppoll(pf, (nfds_t)n, NULL, &c->waitmask) == -1) {
-		if (errno == EINTR)
-			return stopping ? -1 : 0;
-		log_warn("poll");
-		return -1;
-	}
+	if ((rc = wait_work(c, pf, (nfds_t)n)) != 0)
+		return rc;
 	for (i = 1; i < n; i++)
 		if (pf[i].revents & (POLLIN | POLLHUP | POLLERR)) {
 			busy[idx[i]] = 1;

@@ -592,6 +592,111 @@ test_kid(void)
 	free(tok);
 }
 
+/*
+ * The memo of verified tokens: a second check of the same token is
+ * answered from it, and still refuses what verification would refuse
+ * now (expired, not yet valid, a key gone from the ring or renamed, a
+ * token differing in one byte).
+ */
+static void
+test_memo(void)
+{
+	static const unsigned char k2[] = "a-second-key-of-at-least-32-bytes!!";
+	struct jwt_claims	 c, out;
+	struct jwt_key		 ring[2];
+	struct json_object	*pl = NULL;
+	unsigned long		 h;
+	char			*tok, *pls, *nbf, *bad;
+
+	jwt_memo_forget();
+	memset(&c, 0, sizeof(c));
+	snprintf(c.sub, sizeof(c.sub), "%s", KAT_SUB);
+	snprintf(c.type, sizeof(c.type), "access");
+	snprintf(c.username, sizeof(c.username), "memo");
+	c.iat = NOW;
+	c.exp = NOW + 60;
+	c.gen = 5;
+	memset(ring, 0, sizeof(ring));
+	snprintf(ring[0].kid, sizeof(ring[0].kid), "k2");
+	ring[0].key = k2;
+	ring[0].len = sizeof(k2) - 1;
+	snprintf(ring[1].kid, sizeof(ring[1].kid), "k1");
+	ring[1].key = key;
+	ring[1].len = KEYLEN;
+	tok = jwt_sign_kid(&c, "k1", key, KEYLEN);
+	CHECK(tok != NULL);
+	if (tok == NULL)
+		return;
+	h = jwt_memo_hits();
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW, NULL, NULL) == 0);
+	CHECK(jwt_memo_hits() == h);
+	/* Again: from the memo, with the same claims and payload. */
+	memset(&out, 0xa5, sizeof(out));
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW + 1, &out,
+	    &pl) == 0);
+	CHECK(jwt_memo_hits() == h + 1);
+	T_STREQ(out.sub, KAT_SUB);
+	T_STREQ(out.username, "memo");
+	CHECK(out.gen == 5 && out.exp == NOW + 60 && out.sid[0] == '\0');
+	pls = xstrdup(pl != NULL ? json_object_to_json_string(pl) : "");
+	CHECK(strstr(pls, "\"username\": \"memo\"") != NULL);
+	json_object_put(pl);
+	pl = NULL;
+	/* The caller's put left the memo's own reference alone. */
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW, NULL, &pl) == 0);
+	T_STREQ(pl != NULL ? json_object_to_json_string(pl) : "", pls);
+	json_object_put(pl);
+	free(pls);
+	/* Expired since: refused, from the memo or not. */
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW + 60, NULL,
+	    NULL) == -1);
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW, NULL, NULL) == 0);
+	/* The key left the ring: refused. */
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 1, NOW, NULL, NULL) == -1);
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW, NULL, NULL) == 0);
+	/* The same key bytes under another kid: the header no longer agrees. */
+	snprintf(ring[1].kid, sizeof(ring[1].kid), "k9");
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW, NULL, NULL) == -1);
+	snprintf(ring[1].kid, sizeof(ring[1].kid), "k1");
+	/* One byte changed in the payload, the slot unchanged: refused. */
+	bad = xstrdup(tok);
+	bad[strcspn(bad, ".") + 3] ^= 1;
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW, NULL, NULL) == 0);
+	CHECK(jwt_verify_keys(bad, strlen(bad), ring, 2, NOW, NULL, NULL) == -1);
+	free(bad);
+	/* A token without kid: only while its key is the legacy one. */
+	free(tok);
+	tok = jwt_sign(&c, key, KEYLEN);
+	ring[1].legacy = 1;
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW, NULL, NULL) == 0);
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW, NULL, NULL) == 0);
+	ring[1].legacy = 0;
+	CHECK(jwt_verify_keys(tok, strlen(tok), ring, 2, NOW, NULL, NULL) == -1);
+	/* nbf: not before its time, remembered or not. */
+	pls = xasprintf("{\"sub\":\"u1\",\"type\":\"access\",\"exp\":%lld,"
+	    "\"nbf\":%lld,\"gen\":1}", (long long)NOW + 60,
+	    (long long)NOW + 10);
+	nbf = mk(hs256, pls, key, KEYLEN);
+	CHECK(jwt_verify(nbf, strlen(nbf), key, KEYLEN, NOW, NULL, NULL) == -1);
+	CHECK(jwt_verify(nbf, strlen(nbf), key, KEYLEN, NOW + 10, NULL,
+	    NULL) == 0);
+	h = jwt_memo_hits();
+	CHECK(jwt_verify(nbf, strlen(nbf), key, KEYLEN, NOW + 11, NULL,
+	    NULL) == 0);
+	CHECK(jwt_memo_hits() == h + 1);
+	CHECK(jwt_verify(nbf, strlen(nbf), key, KEYLEN, NOW + 9, NULL,
+	    NULL) == -1);
+	/* Forgotten: verified anew. */
+	jwt_memo_forget();
+	h = jwt_memo_hits();
+	CHECK(jwt_verify(nbf, strlen(nbf), key, KEYLEN, NOW + 11, NULL,
+	    NULL) == 0);
+	CHECK(jwt_memo_hits() == h);
+	free(pls);
+	free(nbf);
+	free(tok);
+}
+
 int
 main(void)
 {
@@ -602,5 +707,6 @@ main(void)
 	test_structure();
 	test_mutate();
 	test_kid();
+	test_memo();
 	return t_done("jwt");
 }

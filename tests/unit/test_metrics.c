@@ -82,6 +82,7 @@ test_render(void)
 	metrics_request(1, M_POST, 201, 3000);
 	metrics_request(1, M_POST, 299, 20000000);
 	metrics_request(7, M_DELETE, 404, 100);
+	metrics_count(MET_HASH_QUEUE_TIMEOUT);
 	text = metrics_render(labels, methods, &g, &len);
 	T_OK(text != NULL && strlen(text) == len, "text");
 	if (text == NULL)
@@ -107,6 +108,8 @@ test_render(void)
 	    != NULL, "20 s is beyond the last bound");
 	T_OK(strstr(text, "duration_seconds_bucket{route=\"/a\",le=\"+Inf\"} 3\n")
 	    != NULL, "+Inf");
+	T_OK(strstr(text, "\n# TYPE authd_hash_queue_timeouts_total counter\n"
+	    "authd_hash_queue_timeouts_total 1\n") != NULL, "queue timeouts");
 	T_OK(strstr(text, "authd_users{") == NULL, "no users family when unread");
 	free(text);
 }
