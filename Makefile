@@ -32,16 +32,17 @@ ifeq ($(ARCH),arm64)
 CC	 = aarch64-linux-gnu-gcc
 AR	 = aarch64-linux-gnu-ar
 O	?= build-arm64/
-PKG_CONFIG = env PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig pkg-config
+# (libpq: spawn/arm64/libpq.pc, see there.)
+PKG_CONFIG = env PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig:$(CURDIR)/spawn/arm64 pkg-config
 endif
 O	?=
 PKG_CONFIG ?= pkg-config
 
 # What each program links (pkg-config modules); the compiler sees the
 # headers of all of them.
-PKGS_AUTHD  = fcgi sqlite3 json-c libcrypto libargon2 libcrypt libcurl
+PKGS_AUTHD  = fcgi sqlite3 libpq json-c libcrypto libargon2 libcrypt libcurl
 PKGS_MAILER = json-c libcrypto libcurl
-PKGS_CTL    = sqlite3 json-c libcrypto libargon2 libcrypt libcurl
+PKGS_CTL    = sqlite3 libpq json-c libcrypto libargon2 libcrypt libcurl
 PKGS_UNITS  = $(PKGS_AUTHD)
 PKGS	    = $(sort $(PKGS_AUTHD) $(PKGS_MAILER) $(PKGS_CTL))
 
@@ -107,6 +108,7 @@ MAIL_OBJS    = $(call objs,$(filter-out mail/mailer.c,$(wildcard mail/*.c)))
 CTL_MAIN     = $(O)ctl/authctl.o
 CTL_OBJS     = $(call objs,$(filter-out ctl/authctl.c,$(wildcard ctl/*.c)))
 MIGRATIONS   = $(sort $(wildcard store/migrations/*.sql))
+PG_MIGRATIONS = $(sort $(wildcard store/pg/*.sql))
 # Any other top-level directory with C sources belongs to auth.fcgi (its
 # entry point split into a folder of its own, say): built and archived
 # like the others, with its headers on the include path.
@@ -173,7 +175,12 @@ store/migrations.inc: $(MIGRATIONS) store/embed.sh
 handlers/openapi.inc: handlers/openapi.json handlers/embed_openapi.sh
 	sh handlers/embed_openapi.sh handlers/openapi.json > $@.tmp && mv $@.tmp $@
 
+# PostgreSQL's translation of the same migrations (store/pg/).
+store/pg/migrations.inc: $(PG_MIGRATIONS) store/embed.sh
+	sh store/embed.sh $(PG_MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
 $(O)store/db.o: store/migrations.inc
+$(O)store/drv_pg.o: store/pg/migrations.inc
 $(O)handlers/openapi.o: handlers/openapi.inc
 
 # gen/paths.h (the paths compiled in) and gen/cflags (the compiler flags)
@@ -238,11 +245,13 @@ SUBST	= sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SHAREDIR@|$(SHAREDIR)|g' \
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) \
-	    $(DESTDIR)$(SHAREDIR)/migrations $(DESTDIR)$(SHAREDIR)/templates \
+	    $(DESTDIR)$(SHAREDIR)/migrations $(DESTDIR)$(SHAREDIR)/migrations/pg \
+	    $(DESTDIR)$(SHAREDIR)/templates \
 	    $(DESTDIR)$(SHAREDIR)/nginx $(DESTDIR)$(SHAREDIR)/spawn
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 schema.sql $(DESTDIR)$(SHAREDIR)/
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(SHAREDIR)/migrations/
+	install -m 0644 $(PG_MIGRATIONS) $(DESTDIR)$(SHAREDIR)/migrations/pg/
 	install -m 0644 mail/templates/* $(DESTDIR)$(SHAREDIR)/templates/
 	install -m 0644 nginx/authd.conf nginx/authd-upstream.conf \
 	    nginx/authd-validate.conf nginx/authd-protect.conf \
@@ -267,8 +276,9 @@ clean:
 	rm -f auth.fcgi auth-mailer authctl $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 	find . -name .git -prune -o \( -name '*.o' -o -name '*.d' -o -name '*.a' \) \
 	    -type f -exec rm -f {} +
-	rm -f store/migrations.inc handlers/openapi.inc pages/pages.inc \
-	    bench/hash_time
+	rm -f store/migrations.inc store/pg/migrations.inc \
+	    handlers/openapi.inc pages/pages.inc \
+	    bench/hash_time bench/drv_ops
 	rm -rf gen build-arm64 build-sanitize tests/fuzz/build tests/unit/.counts
 
 # No built-in rules (test_x is linked from test_x.o, never from test_x.c);

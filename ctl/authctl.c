@@ -59,13 +59,16 @@ usage(FILE *f)
 struct store *
 ctl_store(struct ctl *c)
 {
-	int	rc;
+	const char	*where;
+	int		 rc;
 
 	if (c->db != NULL)
 		return c->db;
+	/* PostgreSQL: the driver's messages name the server, never the URL. */
+	where = c->cfg->database_url != NULL ? "of DATABASE_URL" :
+	    c->cfg->database_path;
 	if (store_open(c->cfg->database_path, c->cfg, &c->db) == -1) {
-		fprintf(stderr, "authctl: cannot open the database %s\n",
-		    c->cfg->database_path);
+		fprintf(stderr, "authctl: cannot open the database %s\n", where);
 		c->db = NULL;
 		return NULL;
 	}
@@ -75,7 +78,7 @@ ctl_store(struct ctl *c)
 		fprintf(stderr, "authctl: cannot bring the database %s to the "
 		    "current schema (see the message above; a database locked "
 		    "by another process past the busy timeout also ends "
-		    "here)\n", c->cfg->database_path);
+		    "here)\n", where);
 		store_close(c->db);
 		c->db = NULL;
 	}

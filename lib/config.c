@@ -700,6 +700,15 @@ load_paths(struct config *c, char *err, size_t errlen)
 		return -1;
 	if ((c->database_path = env_str("DATABASE_PATH", NULL)) == NULL)
 		c->database_path = xasprintf("%s/auth.db", c->state_dir);
+	/* Unset or empty: SQLite; else PostgreSQL's URI (libpq reads it). */
+	c->database_url = env_str("DATABASE_URL", NULL);
+	if (c->database_url != NULL &&
+	    strncmp(c->database_url, "postgresql://", 13) != 0 &&
+	    strncmp(c->database_url, "postgres://", 11) != 0) {
+		snprintf(err, errlen, "DATABASE_URL: must be empty (SQLite) or "
+		    "a postgresql:// or postgres:// URL");
+		return -1;
+	}
 	if ((c->spool_dir = env_str("MAIL_SPOOL_DIR", NULL)) == NULL)
 		c->spool_dir = xasprintf("%s/spool", c->state_dir);
 	if ((c->outbox_dir = env_str("MAIL_OUTBOX_DIR", NULL)) == NULL)
@@ -819,6 +828,7 @@ config_free(struct config *c)
 		return;
 	free(c->state_dir);
 	free(c->database_path);
+	free_secret(c->database_url);
 	free(c->spool_dir);
 	if (c->secret != NULL)
 		OPENSSL_cleanse(c->secret, c->secret_len);

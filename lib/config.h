@@ -28,6 +28,8 @@ struct keyring;
 struct config {
 	char		*state_dir;		/* AUTH_STATE_DIR */
 	char		*database_path;		/* DATABASE_PATH */
+	/* PostgreSQL (SPEC §11): NULL = SQLite at database_path */
+	char		*database_url;		/* DATABASE_URL (holds a password) */
 	char		*spool_dir;		/* MAIL_SPOOL_DIR */
 	unsigned char	*secret;		/* SECRET_KEY[_FILE] or generated */
 	size_t		 secret_len;

@@ -4,7 +4,9 @@
 #
 #   sh spawn/deps.sh run     what running needs (make, make run, make
 #                            install): the build tools, pkg-config, the
-#                            -dev libraries, nginx, spawn-fcgi, sqlite3, curl
+#                            -dev libraries (libpq-dev: the PostgreSQL
+#                            client of DATABASE_URL), nginx, spawn-fcgi,
+#                            sqlite3, curl
 #   sh spawn/deps.sh test    the run list, then what the tests need (make
 #                            test, sanitize, fuzz, bench, the valgrind pass)
 #   sh spawn/deps.sh arm64   the test list, then the aarch64 cross
@@ -16,7 +18,7 @@
 set -eu
 
 RUN_PKGS="build-essential pkg-config libfcgi-dev libsqlite3-dev libjson-c-dev
-libssl-dev libargon2-dev libcrypt-dev libcurl4-openssl-dev nginx-light
+libssl-dev libargon2-dev libcrypt-dev libcurl4-openssl-dev libpq-dev nginx-light
 spawn-fcgi sqlite3 curl ca-certificates procps"
 
 # bats: the integration tests; python3 and its modules: the SMTP sink
@@ -33,10 +35,14 @@ python3-bcrypt python3-werkzeug python3-prometheus-client wrk clang
 libclang-rt-dev valgrind systemd prometheus postgresql"
 
 # The libraries are Multi-Arch: same, so the :arm64 -dev packages install
-# beside the amd64 ones; qemu-user runs the aarch64 binaries.
+# beside the amd64 ones; qemu-user runs the aarch64 binaries.  Except
+# libpq-dev, which is not (its :arm64 package would remove the amd64
+# one): the library alone (libpq5:arm64), found by the cross-build
+# through spawn/arm64/libpq.pc with libpq-dev's headers.
 ARM64_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 libfcgi-dev:arm64 libsqlite3-dev:arm64 libjson-c-dev:arm64 libssl-dev:arm64
-libargon2-dev:arm64 libcrypt-dev:arm64 libcurl4-openssl-dev:arm64"
+libargon2-dev:arm64 libcrypt-dev:arm64 libcurl4-openssl-dev:arm64
+libpq5:arm64"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -35,11 +35,20 @@ static const struct sqlq sql[Q__MAX] = {
 	 */
 	{ "SELECT " USER_COLS " FROM users WHERE ?1 IS NULL OR "
 	  "instr(email, lower(?1)) > 0 OR instr(lower(username), lower(?1)) > 0 "
-	  "ORDER BY created_at, rowid LIMIT ?2 OFFSET ?3", NULL },
+	  "ORDER BY created_at, rowid LIMIT ?2 OFFSET ?3",
+	  /*
+	   * PostgreSQL's instr() is strpos(), and a parameter it meets
+	   * first in "IS NULL" needs its type said.
+	   */
+	  "SELECT " USER_COLS " FROM users WHERE CAST(?1 AS TEXT) IS NULL OR "
+	  "strpos(email, lower(?1)) > 0 OR strpos(lower(username), lower(?1)) "
+	  "> 0 ORDER BY created_at, rowid LIMIT ?2 OFFSET ?3" },
 	/* Q_COUNT */
 	{ "SELECT count(*) FROM users WHERE ?1 IS NULL OR "
 	  "instr(email, lower(?1)) > 0 OR instr(lower(username), lower(?1)) > 0",
-	  NULL },
+	  "SELECT count(*) FROM users WHERE CAST(?1 AS TEXT) IS NULL OR "
+	  "strpos(email, lower(?1)) > 0 OR strpos(lower(username), lower(?1)) "
+	  "> 0" },
 	/* Q_OTHER_ADMINS */
 	{ "SELECT count(*) FROM users WHERE account_role = 'ADMIN' AND "
 	  "is_active = 1 AND deleted_at IS NULL AND id <> ?1", NULL },

@@ -167,6 +167,12 @@ set_schema_version(struct drv *d, size_t v)
 	return drv_exec(d, q);
 }
 
+/*
+ * How long the start waits for a PostgreSQL server that cannot be
+ * reached yet (a node booting with its database) before it gives up.
+ */
+#define PG_START_WAIT_MS	10000
+
 int
 store_migrate(const char *path, const struct config *c)
 {
@@ -177,6 +183,11 @@ store_migrate(const char *path, const struct config *c)
 
 	if (open_drv(path, c, &d) < 0)
 		return -1;
+	if (drv_kind(d) == DRV_PG) {
+		rc = drv_pg_migrate(d, PG_START_WAIT_MS);
+		drv_close(d);
+		return rc < 0 ? -1 : 0;
+	}
 	if ((rc = drv_begin(d)) < 0)
 		goto done;
 	if ((rc = schema_version(d, &v)) < 0) {
@@ -299,16 +310,24 @@ store_schema_current(struct store *st)
 {
 	struct drv_stmt	*s;
 	int64_t		 v = -1;
+	size_t		 n = NMIGRATIONS;
+	int		 rc;
 
-	if ((s = stmt_get(st, MOD_DB, sql, Q__MAX, Q_VERSION)) == NULL ||
-	    stmt_int64(s, &v) != 1) {
+	if (drv_kind(st->drv) == DRV_PG) {
+		n = drv_pg_migrations();
+		if ((rc = drv_pg_schema_version(st->drv, &v)) < 0) {
+			log_warnx("cannot read the schema version");
+			return rc;
+		}
+	} else if ((s = stmt_get(st, MOD_DB, sql, Q__MAX, Q_VERSION)) ==
+	    NULL || stmt_int64(s, &v) != 1) {
 		log_warnx("cannot read the schema version");
 		return STORE_EDB;
 	}
-	if (v < 0 || (uint64_t)v > NMIGRATIONS) {
+	if (v < 0 || (uint64_t)v > n) {
 		log_warnx("database version %lld is newer than this program "
-		    "(%zu)", (long long)v, NMIGRATIONS);
+		    "(%zu)", (long long)v, n);
 		return STORE_EDB;
 	}
-	return (size_t)v == NMIGRATIONS;
+	return (size_t)v == n;
 }

@@ -97,4 +97,23 @@ void		 drv_rollback(struct drv *);
 /* Runs a script of statements without parameters (migrations): 0 or <0. */
 int		 drv_exec(struct drv *, const char *script);
 
+/*
+ * PostgreSQL's schema (store/pg/, bookkept in the table schema_migrations;
+ * SQLite's migrations stay with db.c and PRAGMA user_version).
+ * drv_pg_migrate() applies the missing migrations, each in a transaction,
+ * under a session advisory lock so that nodes starting together apply
+ * each once; it waits up to wait_ms for the server: 0 or <0 (logged).
+ * drv_pg_schema_version(): the highest migration applied (0 for an empty
+ * database) into *v: 0 or <0.  drv_pg_migrations(): how many this
+ * program carries.
+ */
+int		 drv_pg_migrate(struct drv *, int wait_ms);
+int		 drv_pg_schema_version(struct drv *, int64_t *v);
+size_t		 drv_pg_migrations(void);
+/*
+ * Where a PostgreSQL connection goes, for messages ("host:port/db", never
+ * the user or password); NULL for SQLite (its path is the configuration's).
+ */
+const char	*drv_describe(struct drv *);
+
 #endif

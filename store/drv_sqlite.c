@@ -1,5 +1,6 @@
 /*
- * The SQLite driver of drv.h: one connection to the database file, WAL,
+ * The SQLite driver of drv.h (under the names of drv_sqlite.h; drv.c
+ * calls it for a connection of kind DRV_SQLITE): one connection to the database file, WAL,
  * statements prepared persistent, SQLite's result codes mapped to the
  * store's (by code, never by message).  With backup.c and fastapi.c
  * (SQLite's own backup API and the reader of a foreign SQLite file), the
@@ -25,20 +26,20 @@
 /* The busy timeout when the configuration gives none. */
 #define BUSY_DEFAULT_MS	5000
 
-struct drv {
+struct litedrv {
 	sqlite3		*db;
 	sqlite3_stmt	*begin, *commit, *rollback;
 };
 
-struct drv_stmt {
-	struct drv	*d;
+struct litedrv_stmt {
+	struct litedrv	*d;
 	sqlite3_stmt	*s;
 	int64_t		 changes;	/* of the last run that reached DONE */
 };
 
 /* Maps a result code to STORE_E* (logged; a constraint only for debugging). */
 static int
-map_err(struct drv *d, int rc, const char *what)
+map_err(struct litedrv *d, int rc, const char *what)
 {
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
@@ -95,7 +96,7 @@ apply_pragmas(sqlite3 *db, const struct config *c)
 }
 
 static int
-prepare_raw(struct drv *d, const char *q, sqlite3_stmt **out)
+prepare_raw(struct litedrv *d, const char *q, sqlite3_stmt **out)
 {
 	if (sqlite3_prepare_v3(d->db, q, -1, SQLITE_PREPARE_PERSISTENT, out,
 	    NULL) != SQLITE_OK) {
@@ -107,9 +108,9 @@ prepare_raw(struct drv *d, const char *q, sqlite3_stmt **out)
 }
 
 int
-drv_open(const struct config *c, struct drv **out)
+litedrv_open(const struct config *c, struct litedrv **out)
 {
-	struct drv	*d;
+	struct litedrv	*d;
 	const char	*path = c->database_path;
 	int		 fd;
 
@@ -138,12 +139,12 @@ drv_open(const struct config *c, struct drv **out)
 	*out = d;
 	return 0;
 fail:
-	drv_close(d);
+	litedrv_close(d);
 	return STORE_EDB;
 }
 
 void
-drv_close(struct drv *d)
+litedrv_close(struct litedrv *d)
 {
 	if (d == NULL)
 		return;
@@ -154,20 +155,13 @@ drv_close(struct drv *d)
 	free(d);
 }
 
-enum drv_kind
-drv_kind(const struct drv *d)
+struct litedrv_stmt *
+litedrv_prepare(struct litedrv *d, const char *q)
 {
-	(void)d;
-	return DRV_SQLITE;
-}
-
-struct drv_stmt *
-drv_prepare(struct drv *d, const struct sqlq *q)
-{
-	struct drv_stmt	*ds;
+	struct litedrv_stmt	*ds;
 	sqlite3_stmt	*s;
 
-	if (prepare_raw(d, q->lite, &s) == -1)
+	if (prepare_raw(d, q, &s) == -1)
 		return NULL;
 	ds = xcalloc(1, sizeof(*ds));
 	ds->d = d;
@@ -176,7 +170,7 @@ drv_prepare(struct drv *d, const struct sqlq *q)
 }
 
 void
-drv_finalize(struct drv_stmt *ds)
+litedrv_finalize(struct litedrv_stmt *ds)
 {
 	if (ds == NULL)
 		return;
@@ -190,7 +184,7 @@ drv_finalize(struct drv_stmt *ds)
  * and the statement runs with that parameter NULL.
  */
 static void
-bound(struct drv_stmt *ds, int rc, int i)
+bound(struct litedrv_stmt *ds, int rc, int i)
 {
 	if (rc != SQLITE_OK)
 		log_warnx("bind %d: %s: %s", i, sqlite3_errstr(rc),
@@ -198,35 +192,35 @@ bound(struct drv_stmt *ds, int rc, int i)
 }
 
 void
-drv_bind_int64(struct drv_stmt *ds, int i, int64_t v)
+litedrv_bind_int64(struct litedrv_stmt *ds, int i, int64_t v)
 {
 	bound(ds, sqlite3_bind_int64(ds->s, i, v), i);
 }
 
 void
-drv_bind_text(struct drv_stmt *ds, int i, const char *v)
+litedrv_bind_text(struct litedrv_stmt *ds, int i, const char *v)
 {
 	if (v == NULL)
-		drv_bind_null(ds, i);
+		litedrv_bind_null(ds, i);
 	else
 		bound(ds, sqlite3_bind_text(ds->s, i, v, -1,
 		    SQLITE_TRANSIENT), i);
 }
 
 void
-drv_bind_blob(struct drv_stmt *ds, int i, const void *v, size_t len)
+litedrv_bind_blob(struct litedrv_stmt *ds, int i, const void *v, size_t len)
 {
 	bound(ds, sqlite3_bind_blob64(ds->s, i, v, len, SQLITE_TRANSIENT), i);
 }
 
 void
-drv_bind_null(struct drv_stmt *ds, int i)
+litedrv_bind_null(struct litedrv_stmt *ds, int i)
 {
 	bound(ds, sqlite3_bind_null(ds->s, i), i);
 }
 
 int
-drv_step(struct drv_stmt *ds)
+litedrv_step(struct litedrv_stmt *ds)
 {
 	int	rc = sqlite3_step(ds->s);
 
@@ -240,7 +234,7 @@ drv_step(struct drv_stmt *ds)
 }
 
 void
-drv_reset(struct drv_stmt *ds)
+litedrv_reset(struct litedrv_stmt *ds)
 {
 	if (ds == NULL)
 		return;
@@ -249,19 +243,19 @@ drv_reset(struct drv_stmt *ds)
 }
 
 int
-drv_col_null(struct drv_stmt *ds, int i)
+litedrv_col_null(struct litedrv_stmt *ds, int i)
 {
 	return sqlite3_column_type(ds->s, i) == SQLITE_NULL;
 }
 
 int64_t
-drv_col_int64(struct drv_stmt *ds, int i)
+litedrv_col_int64(struct litedrv_stmt *ds, int i)
 {
 	return sqlite3_column_int64(ds->s, i);
 }
 
 const char *
-drv_col_text(struct drv_stmt *ds, int i)
+litedrv_col_text(struct litedrv_stmt *ds, int i)
 {
 	if (sqlite3_column_type(ds->s, i) == SQLITE_NULL)
 		return NULL;
@@ -269,7 +263,7 @@ drv_col_text(struct drv_stmt *ds, int i)
 }
 
 const void *
-drv_col_blob(struct drv_stmt *ds, int i, size_t *len)
+litedrv_col_blob(struct litedrv_stmt *ds, int i, size_t *len)
 {
 	const void	*b = sqlite3_column_blob(ds->s, i);
 
@@ -278,14 +272,14 @@ drv_col_blob(struct drv_stmt *ds, int i, size_t *len)
 }
 
 int64_t
-drv_changes(const struct drv_stmt *ds)
+litedrv_changes(const struct litedrv_stmt *ds)
 {
 	return ds->changes;
 }
 
 /* Runs one of the transaction statements. */
 static int
-tx(struct drv *d, sqlite3_stmt *s)
+tx(struct litedrv *d, sqlite3_stmt *s)
 {
 	int	rc = sqlite3_step(s);
 
@@ -296,19 +290,19 @@ tx(struct drv *d, sqlite3_stmt *s)
 }
 
 int
-drv_begin(struct drv *d)
+litedrv_begin(struct litedrv *d)
 {
 	return tx(d, d->begin);
 }
 
 int
-drv_commit(struct drv *d)
+litedrv_commit(struct litedrv *d)
 {
 	return tx(d, d->commit);
 }
 
 void
-drv_rollback(struct drv *d)
+litedrv_rollback(struct litedrv *d)
 {
 	if (sqlite3_get_autocommit(d->db))
 		return;
@@ -316,7 +310,7 @@ drv_rollback(struct drv *d)
 }
 
 int
-drv_exec(struct drv *d, const char *script)
+litedrv_exec(struct litedrv *d, const char *script)
 {
 	char	*err = NULL;
 	int	 rc;
@@ -334,7 +328,7 @@ drv_exec(struct drv *d, const char *script)
 }
 
 sqlite3 *
-drv_sqlite_handle(struct drv *d)
+litedrv_handle(struct litedrv *d)
 {
 	return d->db;
 }

@@ -90,7 +90,11 @@ static const struct sqlq sql[Q__MAX] = {
 	 */
 	{ "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE "
 	  "user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 "
-	  "ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?3)", NULL },
+	  "ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?3)",
+	  /* no limit: PostgreSQL's LIMIT ALL */
+	  "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE "
+	  "user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 "
+	  "ORDER BY created_at DESC, rowid DESC LIMIT ALL OFFSET ?3)" },
 };
 
 struct tokrow {

@@ -345,7 +345,12 @@ store_email_taken(struct store *st, const char *email)
 int
 store_admin_exists(struct store *st)
 {
-	return exists(st, Q_ADMIN_EXISTS, NULL);
+	struct drv_stmt	*s;
+
+	/* No parameter to bind (a bind would be out of range). */
+	if ((s = stmt_get(st, MOD_USER, sql, Q__MAX, Q_ADMIN_EXISTS)) == NULL)
+		return STORE_EDB;
+	return stmt_int64(s, NULL);
 }
 
 int

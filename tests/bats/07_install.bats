@@ -32,6 +32,7 @@ setup_file() {
 		[ -x "$DEST/usr/bin/$f" ] || _fail "missing $DEST/usr/bin/$f"
 	done
 	for f in schema.sql authd.env.example migrations/0001_init.sql \
+	    migrations/pg/0001_init.sql \
 	    templates/reset_password.subject nginx/authd.conf \
 	    nginx/authd-upstream.conf spawn/authd.service \
 	    spawn/auth-mailer.service spawn/authd.socket spawn/supervisord.conf; do
