@@ -195,6 +195,13 @@ validate_refused() {
 }
 
 @test "a key ring that does not parse stops a start naming the file; running workers keep their keys" {
+	# Every worker must hold the current keys first: one that served no
+	# token since the last rotation would look at the ring only now, find
+	# it broken, and rightly keep the keys it had (without the new one).
+	# A restart makes them all load the ring (the master loads it, the
+	# workers inherit it).
+	stop_authd
+	start_authd
 	new_user
 	cp "$AUTH_STATE_DIR/keyring" "$BATS_TEST_TMPDIR/ring"
 	printf 'not a key ring\n' >"$AUTH_STATE_DIR/keyring.new"

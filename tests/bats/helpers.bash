@@ -194,10 +194,12 @@ restart_mailer() {
 # wait_until SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds;
 # fails after SECONDS.
 wait_until() {
-	local deadline=$((SECONDS + $1))
+	# In microseconds of the wall clock: bash's SECONDS counts whole
+	# seconds, which made "wait_until 1" anything from 0 to 1 s.
+	local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
 	shift
 	while ! "$@"; do
-		if (( SECONDS >= deadline )); then
+		if (( ${EPOCHREALTIME/./} >= deadline )); then
 			echo "wait_until: '$*' still failing after the deadline" >&2
 			return 1
 		fi
