@@ -32,7 +32,7 @@
 #                      --leak-check=full")
 #   STACK_APP_CWD      working directory of auth.fcgi and auth-mailer
 #                      (default STACK_DIR; ./.env is read from there)
-#   STACK_READY_TIMEOUT seconds to wait for GET /health/live (default 10)
+#   STACK_READY_TIMEOUT seconds to wait for GET /health/live (default 30)
 #   AUTHD_BIN, AUTHD_MAILER_BIN, AUTHCTL_BIN   the programs (default: the
 #                      repo root's; tests/run sets them for another build)
 #   STACK_DATABASE_URL a PostgreSQL server's URL (tests/pg/with-pg sets it):
@@ -69,14 +69,36 @@ stack_log() {
 	printf 'stack: %s\n' "$*" >&2
 }
 
-# Print a TCP port on 127.0.0.1 that the kernel says is free now.
+# stack_free_port [PORT...]: print a TCP port of 127.0.0.1 that is free
+# now, other than the PORTs given. It comes from STACK_PORT_RANGE
+# (LOW-HIGH, default 20000-32767), below the kernel's ephemeral range
+# (32768-60999 on Debian), so no outgoing connection of the machine and
+# no bind to port 0 can take it between this pick and the bind of the
+# server it is for. tests/run-backends gives each of its parallel passes
+# a range of its own, so their stacks never pick the same port either;
+# within one pass stacks start one after the other. Free means a bind
+# without SO_REUSEADDR succeeds: no listener, no connection, not even one
+# in TIME_WAIT.
 stack_free_port() {
-	"$STACK_PYTHON" -c '
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
+	"$STACK_PYTHON" - "${STACK_PORT_RANGE:-20000-32767}" "$@" <<'PY'
+import random, socket, sys
+low, high = (int(x) for x in sys.argv[1].split("-"))
+avoid = {int(p) for p in sys.argv[2:] if p}
+for _ in range(500):
+    port = random.randint(low, high)
+    if port in avoid:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    sys.exit(0)
+sys.exit("stack_free_port: no free port in %s" % sys.argv[1])
+PY
 }
 
 # nginx configuration files take paths unquoted: refuse the few characters
@@ -274,7 +296,7 @@ stack_start_captcha() {
 		stack_log "warning: $script missing, no captcha stub"
 		return 0
 	fi
-	STACK_CAPTCHA_PORT=$(stack_free_port)
+	STACK_CAPTCHA_PORT=$(stack_free_port "${STACK_PORT:-}")
 	STACK_CAPTCHA_LOG=$STACK_LOG_DIR/captcha-requests.log
 	: >"$STACK_CAPTCHA_LOG"
 	stack_launch captcha "$STACK_LOG_DIR/captcha.log" \
@@ -499,7 +521,7 @@ stack_start() {
 	   ! stack_start_authd ||
 	   ! stack_start_mailer ||
 	   ! stack_start_nginx ||
-	   ! stack_wait_ready "${STACK_READY_TIMEOUT:-10}" ||
+	   ! stack_wait_ready "${STACK_READY_TIMEOUT:-30}" ||
 	   ! stack_check_pg_used; then
 		stack_dump_logs
 		stack_stop

@@ -23,7 +23,7 @@
 #                         STACK_CAPTCHA_LOG)
 #   STACK_SPAWN_MODE=single  spawn-fcgi -F AUTH_WORKERS of auth.fcgi --single
 #   STACK_AUTHD_PREFIX="valgrind -q"  run auth.fcgi under a tool
-#   STACK_READY_TIMEOUT=10  seconds to wait for GET /health/live
+#   STACK_READY_TIMEOUT=30  seconds to wait for GET /health/live
 #   STACK_KEEP=1          keep the stack's directory (logs) after the file
 #   STACK_DATABASE_URL    a PostgreSQL server (the PostgreSQL pass of make
 #                         test, tests/pg/with-pg): the stack gets a fresh
@@ -176,7 +176,7 @@ stop_authd() {
 }
 
 start_authd() {
-	stack_start_authd && stack_wait_ready "${STACK_READY_TIMEOUT:-10}"
+	stack_start_authd && stack_wait_ready "${STACK_READY_TIMEOUT:-30}"
 }
 
 stop_mailer() {
