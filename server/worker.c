@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <stdio.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -270,6 +271,48 @@ worker_signals(struct conns *c)
 	signal(SIGCHLD, SIG_DFL);
 }
 
+/*
+ * Linux's autogroup scheduling (CONFIG_SCHED_AUTOGROUP, on in Debian's
+ * kernels) shares the CPUs fairly between sessions first, and a task's
+ * nice weighs only against the tasks of its own session.  A hashing
+ * worker at nice 10 in the master's session took a whole session's share
+ * against nginx's and the clients', and the token check waited behind it
+ * (bench/run, mixed case: validate p99 50-200 ms).  So a hashing worker
+ * starts a session of its own (it stays the master's child, and the
+ * master's death still ends it: PR_SET_PDEATHSIG) and gives that
+ * session's autogroup the same nice.  Without autogroup support the file
+ * is missing and the task's nice alone does the job.  The kernel takes
+ * one autogroup change per 100 ms from an unprivileged process: workers
+ * starting together retry.
+ */
+static void
+hash_autogroup(int nice)
+{
+	const struct timespec	 pause = { 0, 50 * 1000 * 1000 };
+	char			 buf[16];
+	int			 fd, len, tries;
+	ssize_t			 n;
+
+	/* spawn-fcgi -F starts each worker in a session of its own already. */
+	if (getsid(0) != getpid() && setsid() == -1) {
+		log_debug("setsid: %s", strerror(errno));
+		return;
+	}
+	if ((fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC)) == -1)
+		return;
+	len = snprintf(buf, sizeof(buf), "%d\n", nice);
+	for (tries = 0; tries < 40; tries++) {
+		if ((n = write(fd, buf, (size_t)len)) == len)
+			break;
+		if (n == -1 && errno != EAGAIN) {
+			log_warn("/proc/self/autogroup");
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	close(fd);
+}
+
 int
 worker_main(int lfd, enum wclass wc, const struct config *conf)
 {
@@ -288,9 +331,11 @@ worker_main(int lfd, enum wclass wc, const struct config *conf)
 	/* The process name ps and pgrep show (15 bytes at most). */
 	prctl(PR_SET_NAME, wc == WC_HASH ? "auth.fcgi-hash" : "auth.fcgi-fast");
 	/* Hashing yields the CPU to the fast path (and to nginx). */
-	if (wc == WC_HASH && conf->hash_nice != 0 &&
-	    setpriority(PRIO_PROCESS, 0, conf->hash_nice) == -1)
-		log_warn("setpriority %d", conf->hash_nice);
+	if (wc == WC_HASH && conf->hash_nice != 0) {
+		hash_autogroup(conf->hash_nice);
+		if (setpriority(PRIO_PROCESS, 0, conf->hash_nice) == -1)
+			log_warn("setpriority %d", conf->hash_nice);
+	}
 	/*
 	 * Every worker polls the listening socket and several may wake for
 	 * one connection: accept must not block the losers.

@@ -59,6 +59,7 @@ teardown_file() {
 	kill -0 "$p"
 	[ "$(ps -o comm= -p "$p")" = auth.fcgi-hash ]
 	[ "$(ps -o ni= -p "$p" | tr -d ' ')" -eq 10 ]
+	assert_own_autogroup "$p" 10
 	[ -z "$(pgrep -P "$p")" ]
 	registered
 	login_user "$USER_EMAIL" "$USER_PASSWORD"

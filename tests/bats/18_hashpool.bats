@@ -82,7 +82,7 @@ now_ms() {
 	[ "$status" -eq 2 ]
 }
 
-@test "the master runs AUTH_WORKERS fast workers and AUTH_HASH_WORKERS hashing workers, these at nice AUTH_HASH_NICE" {
+@test "the master runs AUTH_WORKERS fast workers and AUTH_HASH_WORKERS hashing workers, these at nice AUTH_HASH_NICE in a session and autogroup of their own" {
 	wait_for_workers 2 5
 	wait_until 5 bash -c "[ \$(pgrep -P $STACK_AUTH_PID -x auth.fcgi-hash | wc -l) -eq 1 ]"
 	[ "$(pgrep -P "$STACK_AUTH_PID" | wc -l)" -eq 3 ]
@@ -92,7 +92,13 @@ now_ms() {
 	done
 	p=$(hash_worker_pids)
 	[ "$(ps -o ni= -p "$p" | tr -d ' ')" -eq 10 ]
+	# Its own session and autogroup at nice 10 too (server/worker.c):
+	# a nice 10 in the master's session took a session's fair share.
+	assert_own_autogroup "$p" 10
 	[ "$(ps -o ni= -p "$STACK_AUTH_PID" | tr -d ' ')" -eq 0 ]
+	for p in $(worker_pids); do
+		[ "$(ps -o sid= -p "$p")" = "$(ps -o sid= -p "$STACK_AUTH_PID")" ]
+	done
 	grep -q "starting 2 workers and 1 hashing workers" "$STACK_AUTH_LOG"
 }
 

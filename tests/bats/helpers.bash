@@ -133,6 +133,19 @@ hash_worker_pids() {
 	pgrep -P "$(authd_pid)" -x auth.fcgi-hash || true
 }
 
+# assert_own_autogroup PID NICE: the hashing worker PID leads a session of
+# its own and, where the kernel schedules by autogroup (a session's tasks
+# share one fair share there; /proc/PID/autogroup exists), that session's
+# autogroup has nice NICE. A task's nice weighs only within its session.
+assert_own_autogroup() {
+	local pid=$1 nice=$2 ag
+	[[ $(ps -o sid= -p "$pid" | tr -d ' ') == "$pid" ]] ||
+	    _fail "hashing worker $pid leads no session of its own"
+	[[ -e /proc/self/autogroup ]] || return 0
+	ag=$(cat "/proc/$pid/autogroup")
+	[[ $ag =~ \ nice\ $nice$ ]] || _fail "hashing worker $pid: '$ag', not nice $nice"
+}
+
 # kill_worker [SIGNAL]: send SIGNAL (default KILL) to one worker; its pid
 # goes into KILLED_WORKER.
 kill_worker() {
