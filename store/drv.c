@@ -241,6 +241,12 @@ drv_describe(struct drv *d)
 	return d->pg != NULL ? pgdrv_where(d->pg) : NULL;
 }
 
+int
+drv_mark(struct drv *d, unsigned char out[DRV_MARK_LEN])
+{
+	return d->lite != NULL ? litedrv_mark(d->lite, out) : 0;
+}
+
 sqlite3 *
 drv_sqlite_handle(struct drv *d)
 {

@@ -94,6 +94,20 @@ int		 drv_begin(struct drv *);
 int		 drv_commit(struct drv *);
 void		 drv_rollback(struct drv *);
 
+/*
+ * A mark of the database's committed state, for reads that may be
+ * answered from memory: while the mark is the same, no transaction of
+ * any process has been committed since.  SQLite in WAL mode: the
+ * wal-index header (the -shm file's first 48 bytes, sqlite.org's
+ * "WAL-mode file format": every commit changes its iChange, mxFrame and
+ * checksums), read where SQLite itself maps it.  1 with the mark in
+ * out, 0 when there is none (PostgreSQL, whose other nodes write
+ * unseen; SQLite not in WAL or before its first read).  Take the mark
+ * before the read whose result it is to vouch for.
+ */
+#define DRV_MARK_LEN	48
+int		 drv_mark(struct drv *, unsigned char out[DRV_MARK_LEN]);
+
 /* Runs a script of statements without parameters (migrations): 0 or <0. */
 int		 drv_exec(struct drv *, const char *script);
 

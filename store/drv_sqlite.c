@@ -29,6 +29,7 @@
 struct litedrv {
 	sqlite3		*db;
 	sqlite3_stmt	*begin, *commit, *rollback;
+	int		 wal;		/* journal_mode is WAL: litedrv_mark() */
 };
 
 struct litedrv_stmt {
@@ -107,6 +108,34 @@ prepare_raw(struct litedrv *d, const char *q, sqlite3_stmt **out)
 	return 0;
 }
 
+/*
+ * Whether the connection's journal mode is WAL (a file system without
+ * shared memory leaves a database in its rollback journal), after a
+ * first read: SQLite opens the WAL and maps its shared memory at a
+ * connection's first read, before anyone asks litedrv_mark() for it.
+ */
+static int
+journal_is_wal(struct litedrv *d)
+{
+	sqlite3_stmt	*s;
+	const char	*m;
+	int		 wal = 0;
+
+	if (prepare_raw(d, "PRAGMA journal_mode", &s) == -1)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    (m = (const char *)sqlite3_column_text(s, 0)) != NULL)
+		wal = strcmp(m, "wal") == 0;
+	sqlite3_finalize(s);
+	if (!wal || prepare_raw(d, "SELECT count(*) FROM sqlite_master",
+	    &s) == -1)
+		return 0;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		wal = 0;
+	sqlite3_finalize(s);
+	return wal;
+}
+
 int
 litedrv_open(const struct config *c, struct litedrv **out)
 {
@@ -136,6 +165,7 @@ litedrv_open(const struct config *c, struct litedrv **out)
 	    prepare_raw(d, "COMMIT", &d->commit) == -1 ||
 	    prepare_raw(d, "ROLLBACK", &d->rollback) == -1)
 		goto fail;
+	d->wal = journal_is_wal(d);
 	*out = d;
 	return 0;
 fail:
@@ -325,6 +355,37 @@ litedrv_exec(struct litedrv *d, const char *script)
 	log_warnx("database script failed: %s", err != NULL ? err : "?");
 	sqlite3_free(err);
 	return rc;
+}
+
+/*
+ * drv_mark(): the first copy of the wal-index header, from the shared
+ * memory SQLite maps for this connection (the VFS's xShmMap of region 0,
+ * never extended: before the connection's first read it is not mapped
+ * and there is no mark).  A writer commits by updating this header, so
+ * while its bytes stay the same no commit has become visible to readers;
+ * a copy torn by a commit under way differs from both and only costs a
+ * read.  A connection not in WAL mode has no shared memory.
+ */
+int
+litedrv_mark(struct litedrv *d, unsigned char *out)
+{
+	sqlite3_file		*f = NULL;
+	volatile void		*p = NULL;
+	const volatile unsigned char *h;
+	int			 i;
+
+	if (!d->wal ||
+	    sqlite3_file_control(d->db, "main", SQLITE_FCNTL_FILE_POINTER,
+	    &f) != SQLITE_OK || f == NULL || f->pMethods == NULL ||
+	    f->pMethods->iVersion < 2 || f->pMethods->xShmMap == NULL)
+		return 0;
+	if (f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK ||
+	    p == NULL)
+		return 0;
+	h = p;
+	for (i = 0; i < DRV_MARK_LEN; i++)
+		out[i] = h[i];
+	return 1;
 }
 
 sqlite3 *

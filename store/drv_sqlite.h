@@ -43,6 +43,7 @@ int		 litedrv_begin(struct litedrv *);
 int		 litedrv_commit(struct litedrv *);
 void		 litedrv_rollback(struct litedrv *);
 int		 litedrv_exec(struct litedrv *, const char *script);
+int		 litedrv_mark(struct litedrv *, unsigned char *out);
 sqlite3		*litedrv_handle(struct litedrv *);
 
 #endif

@@ -38,13 +38,19 @@ enum module {
 	MOD__MAX
 };
 
+struct idsess_memo;
+
 struct store {
 	struct drv		 *drv;
 	const struct config	 *cfg;			/* store_use_config() */
 	struct drv_stmt		**stmts[MOD__MAX];	/* lazily prepared */
 	size_t			  nstmts[MOD__MAX];
 	unsigned		  writes;		/* for occasional pruning */
+	struct idsess_memo	 *memo;			/* user.c, lazily */
 };
+
+/* user.c: frees the memo of store_user_by_id_session() (store_close). */
+void		 idsess_memo_free(struct store *);
 
 /*
  * The prepared statement idx of a module whose SQL table is q[n];

@@ -1,6 +1,7 @@
 /*
  * Users: creation, lookups, password changes.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,18 +275,121 @@ store_user_by_id(struct store *st, const char *id, struct user **out)
 	return user_by(st, Q_BY_ID, id, out);
 }
 
+static struct user *
+user_dup(const struct user *u)
+{
+	struct user	*c;
+
+	c = xcalloc(1, sizeof(*c));
+	*c = *u;
+	c->email = xstrdup(u->email);
+	c->username = xstrdup(u->username);
+	c->phone = u->phone != NULL ? xstrdup(u->phone) : NULL;
+	c->password_hash = xstrdup(u->password_hash);
+	return c;
+}
+
+/*
+ * The memo of the token check's read.  Every request of a signed-in
+ * client reads the same user and session (store_user_by_id_session, the
+ * hottest query of the system); an answer is reused for the same user,
+ * session and second only while the database's mark is unchanged
+ * (drv_mark(): no transaction of any process, authctl and the sqlite3
+ * shell included, committed since the read), so a logout, a password or
+ * role change made anywhere is seen by the very next request, as without
+ * the memo.  SQLite only: PostgreSQL has no mark (other nodes write).
+ */
+#define MEMO_SLOTS	16
+
+struct idsess_memo {
+	unsigned char	 mark[DRV_MARK_LEN];
+	char		 id[37];
+	char		 sid[64];
+	int64_t		 now;
+	struct user	*u;			/* NULL: no such user */
+	int		 live;
+	int		 used;
+};
+
+void
+idsess_memo_free(struct store *st)
+{
+	size_t	i;
+
+	if (st->memo == NULL)
+		return;
+	for (i = 0; i < MEMO_SLOTS; i++)
+		user_free(st->memo[i].u);
+	free(st->memo);
+	st->memo = NULL;
+}
+
+/* The slot of (id, sid), or NULL when either does not fit one. */
+static struct idsess_memo *
+memo_slot(struct store *st, const char *id, const char *sid)
+{
+	uint32_t	 h = 2166136261u;
+	const char	*p;
+
+	if (strlen(id) >= sizeof(st->memo->id) ||
+	    strlen(sid) >= sizeof(st->memo->sid))
+		return NULL;
+	if (st->memo == NULL)
+		st->memo = xcalloc(MEMO_SLOTS, sizeof(*st->memo));
+	for (p = id; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (p = sid; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &st->memo[h % MEMO_SLOTS];
+}
+
+static int
+memo_hit(const struct idsess_memo *m, const char *id, const char *sid,
+    int64_t now, const unsigned char *mark)
+{
+	return m->used && m->now == now && strcmp(m->id, id) == 0 &&
+	    strcmp(m->sid, sid) == 0 &&
+	    memcmp(m->mark, mark, DRV_MARK_LEN) == 0;
+}
+
+static void
+memo_put(struct idsess_memo *m, const char *id, const char *sid,
+    int64_t now, const unsigned char *mark, const struct user *u, int live)
+{
+	user_free(m->u);
+	m->u = u != NULL ? user_dup(u) : NULL;
+	memcpy(m->mark, mark, DRV_MARK_LEN);
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	snprintf(m->sid, sizeof(m->sid), "%s", sid);
+	m->now = now;
+	m->live = live;
+	m->used = 1;
+}
+
 int
 store_user_by_id_session(struct store *st, const char *id, const char *sid,
     int64_t now, struct user **out, int *live)
 {
+	unsigned char	 mark[DRV_MARK_LEN];
+	struct idsess_memo *m = NULL;
 	struct drv_stmt	*s;
 	int		 rc;
 
 	*out = NULL;
 	*live = 0;
+	if (sid == NULL)
+		sid = "";
+	/* The mark first: the read below is at least as new as it. */
+	if (drv_mark(st->drv, mark) == 1 &&
+	    (m = memo_slot(st, id, sid)) != NULL &&
+	    memo_hit(m, id, sid, now, mark)) {
+		*out = m->u != NULL ? user_dup(m->u) : NULL;
+		*live = m->live;
+		return m->u != NULL;
+	}
 	if ((s = stmt1(st, Q_BY_ID_SESSION, id)) == NULL)
 		return STORE_EDB;
-	drv_bind_text(s, 2, sid != NULL && *sid != '\0' ? sid : NULL);
+	drv_bind_text(s, 2, *sid != '\0' ? sid : NULL);
 	drv_bind_int64(s, 3, now);
 	if ((rc = drv_step(s)) == DRV_ROW) {
 		*out = user_row(s);
@@ -293,6 +397,8 @@ store_user_by_id_session(struct store *st, const char *id, const char *sid,
 		rc = 1;
 	}
 	drv_reset(s);
+	if (m != NULL && rc >= 0)
+		memo_put(m, id, sid, now, mark, *out, *live);
 	return rc;
 }
 
