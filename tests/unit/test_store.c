@@ -231,6 +231,82 @@ test_session_bounds(struct store *st)
 }
 
 /*
+ * The memo of the token check's read (store_user_by_id_session): the
+ * same answer while nothing is committed, and the next read after a
+ * commit of another connection (a second worker), of a plain sqlite3
+ * connection (the shell, another program) or of its own, sees it.
+ */
+static void
+test_user_session_memo(const char *path)
+{
+	struct store	*a = NULL, *b = NULL;
+	struct user	*u = NULL, *v = NULL;
+	unsigned char	 h[32], m1[DRV_MARK_LEN], m2[DRV_MARK_LEN];
+	char		*t, sid[37], q[160];
+	sqlite3		*raw = NULL;
+	int64_t		 now = now_s();
+	int		 rc, live, i, same = 1;
+
+	T_OK(store_open(path, &cfg, &a) == 0 && store_open(path, &cfg, &b) ==
+	    0, "two connections");
+	if (a == NULL || b == NULL)
+		goto done;
+	u = mkuser(a, "memo@example.com", "memo", NULL, &rc);
+	T_OK(u != NULL, "user for the memo");
+	if (u == NULL)
+		goto done;
+	t = token_new(h);
+	free(t);
+	T_OK(store_session_start(a, u->id, NULL, NULL, h, 3600, sid) == 1,
+	    "session");
+	T_OK(drv_mark(a->drv, m1) == 1 && drv_mark(a->drv, m2) == 1 &&
+	    memcmp(m1, m2, sizeof(m1)) == 0, "a WAL connection has a mark, "
+	    "unchanged without a commit");
+	for (i = 0; i < 3; i++) {
+		rc = store_user_by_id_session(a, u->id, sid, now, &v, &live);
+		same &= rc == 1 && v != NULL && live == 1 &&
+		    strcmp(v->email, "memo@example.com") == 0;
+		user_free(v);
+		v = NULL;
+	}
+	T_OK(same, "three reads, one answer (a copy each time)");
+	T_OK(store_session_revoke(b, u->id, sid) == 1,
+	    "the other connection ends the session");
+	T_OK(drv_mark(a->drv, m2) == 1 && memcmp(m1, m2, sizeof(m1)) != 0,
+	    "its commit changed the mark");
+	rc = store_user_by_id_session(a, u->id, sid, now, &v, &live);
+	T_OK(rc == 1 && live == 0, "the next read sees the ended session");
+	user_free(v);
+	v = NULL;
+	T_OK(sqlite3_open(path, &raw) == SQLITE_OK, "a plain connection");
+	snprintf(q, sizeof(q), "UPDATE users SET email = 'shell@example.com' "
+	    "WHERE id = '%s'", u->id);
+	T_OK(sqlite3_exec(raw, q, NULL, NULL, NULL) == SQLITE_OK,
+	    "the shell's update");
+	rc = store_user_by_id_session(a, u->id, sid, now, &v, &live);
+	T_OK(rc == 1 && v != NULL && strcmp(v->email, "shell@example.com") ==
+	    0, "the next read sees it");
+	user_free(v);
+	v = NULL;
+	snprintf(q, sizeof(q), "DELETE FROM sessions WHERE user_id = '%s'",
+	    u->id);
+	T_OK(sqlite3_exec(raw, q, NULL, NULL, NULL) == SQLITE_OK &&
+	    sqlite3_exec(raw, "DELETE FROM users WHERE email = "
+	    "'shell@example.com'", NULL, NULL, NULL) == SQLITE_OK,
+	    "the shell deletes the user");
+	rc = store_user_by_id_session(a, u->id, sid, now, &v, &live);
+	T_OK(rc == 0 && v == NULL, "the next read finds no user");
+	rc = store_user_by_id_session(a, u->id, sid, now + 1, &v, &live);
+	T_OK(rc == 0 && v == NULL, "nor the next second's");
+done:
+	sqlite3_close(raw);
+	user_free(v);
+	user_free(u);
+	store_close(a);
+	store_close(b);
+}
+
+/*
  * The store reads the configuration it was handed, and after
  * store_use_config() the one a reload swaps in: here the sessions a user
  * may hold.
@@ -454,6 +530,7 @@ main(void)
 	test_session_bounds(st);
 	test_use_config(st);
 	store_close(st);
+	test_user_session_memo(p);
 	test_busy_commit();
 	free(p);
 	p = xasprintf("rm -rf %s", dir);
