@@ -8,7 +8,11 @@
 # fields answered by the page with the field's own error; sign-in by
 # phone; sign-out only by a form POST; the rd allow-list with
 # ALLOWED_REDIRECT_HOSTS and COOKIE_DOMAIN; the 403 page of an
-# unverified email under REQUIRE_VERIFIED_EMAIL.
+# unverified email under REQUIRE_VERIFIED_EMAIL; the last use not written
+# within the minute (default settings); the validate location of
+# nginx/authd-validate.conf winning over a site's own `^~ /` or regex
+# location (the servers prefix.authd.test and regex.authd.test of
+# nginx/local.conf.in).
 
 load helpers
 load page_helpers
@@ -403,6 +407,46 @@ restart_authd() {
 		assert_status 303
 		assert_header Location /auth/account || _fail "rd $rd was followed"
 	done
+}
+
+@test "the validate location of authd-validate.conf wins over a site's own ^~ / or regex location: protection still fails closed" {
+	registered
+	browser_login "$USER_NAME" "$USER_PASSWORD"
+	local host c
+	c="Cookie: authd_session=$(jar_cookie authd_session)"
+	for host in prefix.authd.test regex.authd.test; do
+		api GET /private '' -H "Host: $host"
+		assert_status 302
+		[[ $body != *'"service":"demo"'* ]] || _fail "$host: the protected location was reached without a session"
+		api GET /private '' -H "Host: $host" -H 'Accept: application/json'
+		assert_status 401
+		api GET /private '' -H "Host: $host" -H "$c"
+		assert_status 200
+		assert_json_eq .user_name "$USER_NAME"
+		api GET /public '' -H "Host: $host"
+		assert_status 200
+		assert_json_eq .user_name ""
+		api GET /_authd_validate '' -H "Host: $host" -H "$c"
+		[[ $body != *'"valid":true'* ]] || _fail "$host: validate answered from outside"
+	done
+}
+
+_clock_after() { (( $(date +%s) > $1 )); }
+
+@test "with the default settings the last use is not rewritten by use within the minute" {
+	registered
+	browser_login "$USER_NAME" "$USER_PASSWORD"
+	local v sid before i
+	v=$(jar_cookie authd_session)
+	sid=$(cookie_sid "$v")
+	before=$(db_sql "SELECT last_used_at FROM sessions WHERE id = '$sid'")
+	[[ -n $before ]] || _fail "no last use"
+	# A second later (the column counts seconds), well within the minute.
+	wait_until 5 _clock_after "$before"
+	for i in 1 2 3; do
+		cookie_alive "$v" "use $i"
+	done
+	[[ $(db_sql "SELECT last_used_at FROM sessions WHERE id = '$sid'") == "$before" ]] || _fail "the last use was written within the minute"
 }
 
 # The last tests restart authd with other settings.
