@@ -8,7 +8,9 @@
 # fields answered by the page with the field's own error; sign-in by
 # phone; sign-out only by a form POST; the rd allow-list with
 # ALLOWED_REDIRECT_HOSTS and COOKIE_DOMAIN; the 403 page of an
-# unverified email under REQUIRE_VERIFIED_EMAIL; the last use not written
+# unverified email under REQUIRE_VERIFIED_EMAIL; SESSION_MAX ending a
+# session in constant use (82 let the idle limit end it first); the last
+# use not written
 # within the minute (default settings); the validate location of
 # nginx/authd-validate.conf winning over a site's own `^~ /` or regex
 # location (the servers prefix.authd.test and regex.authd.test of
@@ -489,4 +491,32 @@ _clock_after() { (( $(date +%s) > $1 )); }
 	grep -q 'not verified' "$BATS_TEST_TMPDIR/unverified.html" || _fail "no message"
 	[[ $cookie -ne 0 ]] || _fail "a session cookie for an unverified account"
 	[[ $after == 303 ]] || _fail "verified: $after"
+}
+
+# _clock_at T: the clock has reached T (epoch seconds).
+_clock_at() { (( $(date +%s) >= $1 )); }
+
+@test "SESSION_MAX: a session used every second is still signed out at its maximum age, whatever its idle limit" {
+	registered
+	restart_authd SESSION_IDLE_SECONDS=4 SESSION_MAX_SECONDS=9
+	browser_login "$USER_NAME" "$USER_PASSWORD"
+	local v t0 t fails=()
+	v=$(jar_cookie authd_session)
+	t0=$(db_sql "SELECT created_at FROM sessions WHERE id = '$(cookie_sid "$v")'")
+	for t in 1 2 3 4 5 6 7 8 9; do
+		wait_until 15 _clock_at $((t0 + t)) || fails+=("the clock")
+		validate_cookie "$v"
+		# Up to 7 s it must be alive (used every second, idle 4 s); at 8
+		# and 9 s it is only used, the maximum being that close.
+		if (( t <= 7 && status != 200 )); then
+			fails+=("signed out after ${t}s of use: $status")
+		fi
+	done
+	wait_until 15 _clock_at $((t0 + 10)) || fails+=("the clock")
+	validate_cookie "$v"
+	(( status == 401 )) || fails+=("still signed in after the maximum: $status")
+	api GET /auth/account '' -H "Cookie: authd_session=$v"
+	[[ $(header_value Location) == /auth/login ]] || fails+=("the account page of an expired session: $status")
+	restart_authd SESSION_IDLE_SECONDS= SESSION_MAX_SECONDS=
+	(( ${#fails[@]} == 0 )) || _fail "${fails[@]}"
 }
