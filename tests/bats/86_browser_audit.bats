@@ -10,10 +10,9 @@
 # ALLOWED_REDIRECT_HOSTS and COOKIE_DOMAIN; the 403 page of an
 # unverified email under REQUIRE_VERIFIED_EMAIL; SESSION_MAX ending a
 # session in constant use (82 let the idle limit end it first); the last
-# use not written
-# within the minute (default settings); the validate location of
-# nginx/authd-validate.conf winning over a site's own `^~ /` or regex
-# location (the servers prefix.authd.test and regex.authd.test of
+# use not written within the minute (default settings); the validate
+# location of nginx/authd-validate.conf winning over a site's own `^~ /`
+# or regex location (the servers prefix.authd.test and regex.authd.test of
 # nginx/local.conf.in).
 
 load helpers
