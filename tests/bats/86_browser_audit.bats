@@ -519,3 +519,36 @@ _clock_at() { (( $(date +%s) >= $1 )); }
 	restart_authd SESSION_IDLE_SECONDS= SESSION_MAX_SECONDS=
 	(( ${#fails[@]} == 0 )) || _fail "${fails[@]}"
 }
+
+@test "COOKIE_SECURE=false: no Secure attribute even over https" {
+	registered
+	restart_authd COOKIE_SECURE=false
+	local csrf c1 c2
+	page GET /auth/login '' -H 'X-Forwarded-Proto: https'
+	csrf=$(page_csrf)
+	c1=$(set_cookie_line authd_session_csrf)
+	page POST /auth/login "username=$USER_NAME&password=$USER_PASSWORD&csrf=$csrf" -H "Origin: $BASE" -H 'X-Forwarded-Proto: https'
+	local st=$status
+	c2=$(set_cookie_line authd_session)
+	restart_authd COOKIE_SECURE=
+	[[ $st == 303 ]] || _fail "sign-in: $st"
+	[[ -n $c1 && $c1 != *Secure* ]] || _fail "CSRF cookie: $c1"
+	[[ -n $c2 && $c2 != *Secure* && $c2 == *HttpOnly* ]] || _fail "session cookie: $c2"
+}
+
+@test "CAPTCHA_SERVICE_URL set: the registration page is not offered" {
+	restart_authd CAPTCHA_SERVICE_URL=http://127.0.0.1:9/captcha
+	local name st1 st2 link
+	name=$(unique_name q)
+	page GET /auth/register
+	st1=$status
+	page GET /auth/login
+	link=$body
+	page POST /auth/register "email=$name@example.com&username=$name&password=secret123&csrf=x" -H "Origin: $BASE"
+	st2=$status
+	restart_authd CAPTCHA_SERVICE_URL=
+	[[ $st1 == 403 ]] || _fail "GET /auth/register: $st1"
+	[[ $link != *'href="/auth/register"'* ]] || _fail "the sign-in page offers registration"
+	[[ $st2 == 403 ]] || _fail "POST /auth/register: $st2"
+	[[ $(db_sql "SELECT count(*) FROM users WHERE username = '$name'") == 0 ]] || _fail "registered"
+}
