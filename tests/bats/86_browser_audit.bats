@@ -450,6 +450,42 @@ _clock_after() { (( $(date +%s) > $1 )); }
 	[[ $(db_sql "SELECT last_used_at FROM sessions WHERE id = '$sid'") == "$before" ]] || _fail "the last use was written within the minute"
 }
 
+# site PATH [CURL ARGS...]: a request to the server block of its own
+# (nginx/local.conf.in, README example 2) as http://127.0.0.1:47001,
+# with this browser's cookies.
+site() {
+	local p=$1
+	shift
+	status=$(curl -s --unix-socket "$STACK_RUN_DIR/site.sock" -o "$BATS_TEST_TMPDIR/site.body" \
+	    -D "$BATS_TEST_TMPDIR/site.hdr" -w '%{http_code}' -b "$JAR" "$@" "http://127.0.0.1:47001$p")
+	body=$(cat "$BATS_TEST_TMPDIR/site.body")
+	SITE_LOCATION=$(tr -d '\r' <"$BATS_TEST_TMPDIR/site.hdr" | sed -n 's/^[Ll]ocation: //p')
+}
+
+@test "README example 2: a site in a server block of its own on authd's host, another port: redirect, sign in, back, X-User-Name, sign out" {
+	registered
+	local rd want
+	site "/photos?album=1"
+	[[ $status == 302 ]] || _fail "without a session: $status $body"
+	want="$PUBLIC_URL/auth/login?rd=http://127.0.0.1:47001/photos%3Falbum%3D1"
+	[[ $SITE_LOCATION == "$want" ]] || _fail "Location: $SITE_LOCATION"
+	[[ $body != *'"service":"demo"'* ]] || _fail "the site was reached without a session"
+	site /photos -H 'Accept: application/json'
+	[[ $status == 401 ]] || _fail "API client: $status"
+	rd="http://127.0.0.1:47001/photos?album=1"
+	browser_login "$USER_NAME" "$USER_PASSWORD" "$rd"
+	assert_status 303
+	assert_header Location "$rd"
+	site "/photos?album=1"
+	[[ $status == 200 ]] || _fail "signed in: $status $body"
+	assert_json_eq .user_name "$USER_NAME"
+	assert_json_eq .user_email "$USER_EMAIL"
+	form_post /auth/logout "" /auth/account
+	assert_status 303
+	site "/photos?album=1"
+	[[ $status == 302 ]] || _fail "signed out: $status $body"
+}
+
 # The last tests restart authd with other settings.
 
 @test "rd: COOKIE_DOMAIN and its subdomains are followed, look-alike hosts are not" {
