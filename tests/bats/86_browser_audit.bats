@@ -378,6 +378,21 @@ restart_authd() {
 	cookie_alive "$(jar_cookie authd_session)" "the over-long forms"
 }
 
+@test "typed values shown again on a page are HTML-escaped: sign-in name and rd, registration fields" {
+	local evil='"><b>x</b><script>alert(1)</script>' e
+	e=$(urlenc "$evil")
+	form_post /auth/login "username=$e&password=wrong-pass1&rd=$e" "/auth/login?rd=$e"
+	assert_status 401
+	[[ $body != *'<b>x'* && $body != *'<script'* ]] || _fail "sign-in: a typed value unescaped"
+	[[ $body == *'&quot;&gt;&lt;b&gt;x'* ]] || _fail "sign-in: the typed value is not shown escaped"
+	page GET "/auth/login?rd=$e"
+	[[ $body != *'<b>x'* && $body != *'<script'* ]] || _fail "sign-in page: rd unescaped"
+	form_post /auth/register "email=$e&username=$e&password=abc&phone=$e"
+	assert_status 422
+	[[ $body != *'<b>x'* && $body != *'<script'* ]] || _fail "register: a typed value unescaped"
+	[[ $body == *'value="&quot;&gt;&lt;b&gt;x'* ]] || _fail "register: the typed email is not shown escaped"
+}
+
 @test "the sign-in page takes a phone number as the identifier, normalised as the API does" {
 	local name digits
 	name=$(unique_name p)
