@@ -141,3 +141,12 @@ EOF
 	has "lies.bats:18: \`sleep\` without a \"# sleep-ok: <why>\" comment"
 	[[ $(grep -c . <<<"$output") == 7 ]] || _fail "7 problems expected" "$output"
 }
+
+@test "a bats file the lint cannot parse fails the run, named in the list of failures" {
+	printf '%s\n' '@test "a" { true; }' 'if then fi' >"$FX/syntax.bats"
+	fresh "$RUN" "$FX/syntax.bats"
+	[[ $status -ne 0 ]] || _fail "passed" "$output"
+	listed "syntax.bats: shfmt cannot parse it"
+	[[ $(tail -n 1 <<<"$output") == "0 passed, 2 failed, 0 skipped" ]] ||
+	    _fail "closing line: $(tail -n 1 <<<"$output")" "$output"
+}
