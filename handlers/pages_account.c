@@ -293,7 +293,7 @@ handle_page_delete(struct req *r, struct resp *out)
 		    "Enter your password to delete your account.");
 	/* PASSWORD_MAX of handlers/body.c, with the API's message. */
 	if (strlen(pw) > 4096)
-		return account(r, out, 422, NULL, NULL, NULL,
+		return account(r, out, 400, NULL, NULL, NULL,
 		    "String should have at most 4096 characters");
 	resp_init(&tmp);
 	/* Recorded before it is verified, like every password check. */
