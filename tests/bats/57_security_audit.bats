@@ -29,8 +29,11 @@ load page_helpers
 
 setup_file() {
 	export AUTH_WORKERS=2
+	# Verifications that really run at once (the default on 2 CPUs is
+	# one hashing worker, which serialises every login).
+	export AUTH_HASH_WORKERS=4
 	export LOGIN_MAX_FAILURES=5
-	export LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE=4
+	export LOGIN_MAX_FAILURES_PER_IP_PER_MINUTE=8
 	export REGISTER_MAX_PER_IP_PER_HOUR=6
 	export TOKEN_ATTEMPTS_PER_IP_PER_MINUTE=5
 	start_stack
@@ -192,19 +195,38 @@ fcgi() {
 	(( ra >= 1 && ra <= 60 ))
 }
 
+@test "16 parallel wrong passwords on 4 hashing workers: exactly LOGIN_MAX_FAILURES (5) verified (401), the rest 429" {
+	registered
+	local i n401 n429
+	for i in $(seq 1 16); do
+		curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+		    -d "{\"login\":\"$USER_EMAIL\",\"password\":\"wrong-pass$i\"}" \
+		    "$BASE/api/v1/auth/login" >"$BATS_TEST_TMPDIR/code.$i" &
+	done
+	for i in $(seq 1 16); do
+		wait_until 60 test -s "$BATS_TEST_TMPDIR/code.$i"
+	done
+	cat "$BATS_TEST_TMPDIR"/code.* | sort | uniq -c
+	n401=$(cat "$BATS_TEST_TMPDIR"/code.* | grep -c '^401$')
+	n429=$(cat "$BATS_TEST_TMPDIR"/code.* | grep -c '^429$')
+	[ "$n401" -eq 5 ]
+	[ "$n429" -eq 11 ]
+	[ "$(hash_worker_pids | wc -w)" -eq 4 ]
+}
+
 @test "failed logins per address count an IPv6 client by its /64" {
 	local i
-	for ((i = 1; i <= 4; i++)); do
+	for ((i = 1; i <= 8; i++)); do
 		fcgi "$STACK_HASH_SOCKET" "2001:db8:5:6:$i::1" /api/v1/auth/login "{\"login\":\"$(unique_name n)@example.com\",\"password\":\"wrong-pass$i\"}"
 		assert_status 401
 	done
 	# Another address of the same /64 is the same client, over its limit.
-	fcgi "$STACK_HASH_SOCKET" "2001:db8:5:6:ffff::9" /api/v1/auth/login "{\"login\":\"$(unique_name n)@example.com\",\"password\":\"wrong-pass5\"}"
+	fcgi "$STACK_HASH_SOCKET" "2001:db8:5:6:ffff::9" /api/v1/auth/login "{\"login\":\"$(unique_name n)@example.com\",\"password\":\"wrong-pass9\"}"
 	assert_status 429
 	# Another /64 is another client.
 	fcgi "$STACK_HASH_SOCKET" "2001:db8:5:7::1" /api/v1/auth/login "{\"login\":\"$(unique_name n)@example.com\",\"password\":\"wrong-pass6\"}"
 	assert_status 401
-	[ "$(stack_sql "SELECT count(*) FROM throttle_events WHERE bucket = 'login_ip' AND key = '2001:db8:5:6::/64'")" -eq 4 ]
+	[ "$(stack_sql "SELECT count(*) FROM throttle_events WHERE bucket = 'login_ip' AND key = '2001:db8:5:6::/64'")" -eq 8 ]
 }
 
 @test "registrations per address count an IPv6 client by its /64" {
@@ -269,13 +291,20 @@ assert_unwritable() {
 	[[ $(header_value Retry-After) =~ ^[1-9][0-9]*$ ]] || _fail "no Retry-After"
 }
 
+# workers_ready_after N: at least N + 6 "worker ready" lines in the log
+# (the 2 fast and 4 hashing workers of a start after N lines): each
+# worker hashes its dummy password before it says so.
+workers_ready_after() {
+	(( $(grep -c 'worker ready' "$STACK_AUTH_LOG") >= $1 + 6 ))
+}
+
 # bats test_tags=sqlite-file
 @test "a full disk: reset, verify, password change and the pages answer 503 with Retry-After, hash nothing, change nothing" {
 	if [[ $(id -u) -ne 0 ]]; then
 		_fail "a full disk needs root to mount a tmpfs"
 	fi
 	new_user full-pass1
-	local tok t0 t1 right ra
+	local tok t0 t1 right ra ready
 	tok=$(reset_token_for "$USER_ID")
 	JAR=$BATS_TEST_TMPDIR/jar
 	browser_login "$USER_EMAIL" full-pass1
@@ -285,11 +314,13 @@ assert_unwritable() {
 	export FULL_DIR
 	mkdir -p "$FULL_DIR"
 	stop_authd
+	ready=$(grep -c 'worker ready' "$STACK_AUTH_LOG")
 	mount -t tmpfs -o size=4m,mode=0700 authd-audit "$FULL_DIR"
 	sqlite3 "$STACK_DB" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 	cp "$STACK_DB" "$FULL_DIR/auth.db"
 	export DATABASE_PATH=$FULL_DIR/auth.db STACK_DB=$FULL_DIR/auth.db
 	start_authd
+	wait_until 30 workers_ready_after "$ready"
 	fill
 	t0=$(worker_ticks)
 	api POST /api/v1/auth/reset-password "{\"token\":\"$tok\",\"new_password\":\"attacker-pass3\"}"
