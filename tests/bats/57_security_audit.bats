@@ -14,8 +14,8 @@
 #   - reuse detection refuses the access tokens of the user's other
 #     sessions too (the token generation, not only the family's sid);
 #   - phone-looking usernames refused by the register page and authctl;
-#   - a full disk: reset, verify, password change and the sign-in and
-#     account pages answer 503 with Retry-After before any password is
+#   - a full disk: reset, verify, registration, password change and the
+#     sign-in and account pages answer 503 with Retry-After before any password is
 #     verified or hashed, and nothing changed (SQLite only: the disk
 #     under the SQLite file; last in the file, it leaves the tmpfs to
 #     teardown_file).
@@ -299,7 +299,7 @@ workers_ready_after() {
 }
 
 # bats test_tags=sqlite-file
-@test "a full disk: reset, verify, password change and the pages answer 503 with Retry-After, hash nothing, change nothing" {
+@test "a full disk: reset, verify, registration, password change and the pages answer 503 with Retry-After, hash nothing, change nothing" {
 	if [[ $(id -u) -ne 0 ]]; then
 		_fail "a full disk needs root to mount a tmpfs"
 	fi
@@ -326,6 +326,8 @@ workers_ready_after() {
 	api POST /api/v1/auth/reset-password "{\"token\":\"$tok\",\"new_password\":\"attacker-pass3\"}"
 	assert_unwritable
 	api POST /api/v1/auth/verify-email "{\"token\":\"$(random_token)\"}"
+	assert_unwritable
+	api POST /api/v1/auth/register "{\"email\":\"$(unique_name f)@example.com\",\"username\":\"$(unique_name f)\",\"password\":\"secret123\"}"
 	assert_unwritable
 	api_bearer "$ACCESS_TOKEN" POST /api/v1/users/me/password \
 	    '{"current_password":"full-pass1","new_password":"changed-pass2"}'
@@ -355,7 +357,7 @@ workers_ready_after() {
 	(( ra >= 1 ))
 	t1=$(worker_ticks)
 	# An argon2 hash costs about 5 ticks here: 8 that hashed would cost 40.
-	echo "worker ticks for 8 refused requests (and 4 form GETs): $((t1 - t0))"
+	echo "worker ticks for 9 refused requests (and 4 form GETs): $((t1 - t0))"
 	(( t1 - t0 < 10 ))
 	# Space freed: nothing had changed, the reset link is still live.
 	rm -f "$FULL_DIR/filler"
