@@ -535,11 +535,11 @@ handle_page_register_post(struct req *r, struct resp *out)
 		rc = register_form(r, out, 422, errs);
 	} else if (rc == 409 && conflict(&tmp, errs, buf, sizeof(buf)))
 		rc = register_form(r, out, 409, errs);
-	else if (rc == 429)
-		rc = page_throttled(r, out, &tmp);
-	else
-		rc = page_failed(r, out, rc < 0 ? resp_store_error(&tmp, rc) :
-		    rc);
+	else {
+		if (rc < 0)
+			rc = resp_store_error(&tmp, rc);
+		rc = page_refused(r, out, rc, &tmp);
+	}
 	user_free(u);
 	resp_free(&tmp);
 	return rc;
