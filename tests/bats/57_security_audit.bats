@@ -14,6 +14,9 @@
 #   - reuse detection refuses the access tokens of the user's other
 #     sessions too (the token generation, not only the family's sid);
 #   - phone-looking usernames refused by the register page and authctl;
+#   - attempts that cannot be recorded, on both backends (a trigger
+#     refuses every insert into throttle_events, in every connection at
+#     once): 503 before any verification, /health/ready down;
 #   - a full disk: reset, verify, registration, password change and the
 #     sign-in and account pages answer 503 with Retry-After before any password is
 #     verified or hashed, and nothing changed (SQLite only: the disk
@@ -54,6 +57,35 @@ teardown_file() {
 
 setup() {
 	stack_sql "DELETE FROM throttle_events; DELETE FROM lockouts;"
+}
+
+teardown() {
+	if [[ -e $BATS_TEST_TMPDIR/refusing ]]; then
+		allow_writes
+	fi
+}
+
+# refuse_writes: every insert into throttle_events fails from now on, in
+# every connection at once (a trigger), as on a database that cannot be
+# written; allow_writes undoes it.
+refuse_writes() {
+	: >"$BATS_TEST_TMPDIR/refusing"
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		stack_sql 'CREATE FUNCTION audit_refuse() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RAISE EXCEPTION $m$no space left$m$; END $f$' \
+		    'CREATE TRIGGER audit_refuse BEFORE INSERT ON throttle_events FOR EACH ROW EXECUTE FUNCTION audit_refuse()'
+	else
+		stack_sql "CREATE TRIGGER audit_refuse BEFORE INSERT ON throttle_events BEGIN SELECT RAISE(ABORT, 'no space left'); END;"
+	fi
+}
+
+allow_writes() {
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		stack_sql 'DROP TRIGGER IF EXISTS audit_refuse ON throttle_events' \
+		    'DROP FUNCTION IF EXISTS audit_refuse()'
+	else
+		stack_sql "DROP TRIGGER IF EXISTS audit_refuse;"
+	fi
+	rm -f "$BATS_TEST_TMPDIR/refusing"
 }
 
 # A random token of the shape the service makes (43 base64url characters).
@@ -276,6 +308,42 @@ fcgi() {
 	[ "$status" -eq 1 ] || _fail "exit $status: $err"
 	[[ $err == *"Username cannot look like a phone number."* ]] || _fail "$err"
 	[ "$(stack_sql "SELECT count(*) FROM users WHERE username IN ('$n', '0048-123-456-789')")" -eq 0 ]
+}
+
+@test "attempts that cannot be recorded: logins, password change, reset and registration are 503 before any verification; ready says down (both backends)" {
+	new_user right-pass1
+	local i t0 t1 right
+	refuse_writes
+	t0=$(worker_ticks)
+	for ((i = 0; i < 6; i++)); do
+		api POST /api/v1/auth/login "{\"login\":\"$USER_EMAIL\",\"password\":\"wrong-pass$i\"}"
+		assert_unwritable
+	done
+	api POST /api/v1/auth/login "{\"login\":\"$USER_EMAIL\",\"password\":\"right-pass1\"}"
+	assert_unwritable
+	right=$body
+	api POST /api/v1/auth/login '{"login":"nobody-at-all@example.com","password":"wrong-pass1"}'
+	assert_unwritable
+	[ "$body" = "$right" ]
+	api_bearer "$ACCESS_TOKEN" POST /api/v1/users/me/password \
+	    '{"current_password":"right-pass1","new_password":"changed-pass2"}'
+	assert_unwritable
+	[ "$body" = "$right" ]
+	api POST /api/v1/auth/reset-password "{\"token\":\"$(random_token)\",\"new_password\":\"attacker-pass3\"}"
+	assert_unwritable
+	api POST /api/v1/auth/register "{\"email\":\"$(unique_name w)@example.com\",\"username\":\"$(unique_name w)\",\"password\":\"secret123\"}"
+	assert_unwritable
+	api GET /health/ready
+	assert_status 503
+	assert_json_eq .components.database down
+	t1=$(worker_ticks)
+	# An argon2 hash costs about 5 ticks here: 9 that hashed would cost 45.
+	echo "worker ticks for 11 refused requests: $((t1 - t0))"
+	(( t1 - t0 < 10 ))
+	allow_writes
+	api GET /health/ready
+	assert_status 200
+	login_user "$USER_EMAIL" right-pass1
 }
 
 # fill: writes zeros until the filesystem refuses more.
