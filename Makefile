@@ -226,6 +226,7 @@ bench: deps-test
 	@$(MAKE) --no-print-directory all bench/hash_time
 	./bench/run
 	./bench/cookie
+	./bench/metrics_cost
 	./bench/backends
 
 # The Pi: aarch64 binaries and unit tests, run under qemu-user; the bats
