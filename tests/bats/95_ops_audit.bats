@@ -327,3 +327,21 @@ for u in json.load(open(sys.argv[1])):
 	actl mail purge-failed
 	exit_is 0
 }
+
+# ---------------------------------------------------------------------------
+# Backup on either backend
+
+@test "backup: a 0600 copy on SQLite; on PostgreSQL exit 1 naming pg_dump, and no file" {
+	local b=$BATS_TEST_TMPDIR/backup.db
+	actl backup "$b"
+	if [[ ${STACK_BACKEND:-sqlite} == postgresql ]]; then
+		exit_is 1
+		[[ $err == *pg_dump* ]] || fail "$err"
+		[[ ! -e $b ]] || fail "a file was left: $(ls -l "$b")"
+		[[ -z $(find "$BATS_TEST_TMPDIR" -name 'backup.db*') ]] || fail "$(ls -la "$BATS_TEST_TMPDIR")"
+	else
+		exit_is 0
+		[ "$(stat -c %a "$b")" = 600 ] || fail "mode $(stat -c %a "$b")"
+		[[ $(sqlite3 "$b" 'PRAGMA integrity_check') == ok ]] || fail "integrity"
+	fi
+}
