@@ -345,3 +345,38 @@ for u in json.load(open(sys.argv[1])):
 		[[ $(sqlite3 "$b" 'PRAGMA integrity_check') == ok ]] || fail "integrity"
 	fi
 }
+
+# A database of its own on a small tmpfs (root, as the tests run), filled
+# but for 200 KiB: 3,000 rows do not fit.
+# bats test_tags=sqlite-file
+@test "an import on a disk that fills up: exit 1 with the reason, nothing written; it succeeds once there is room" {
+	[[ $(id -u) -eq 0 ]] || fail "this test needs root"
+	local mnt=$BATS_TEST_TMPDIR/tiny f=$BATS_TEST_TMPDIR/many.json avail n
+	"$PY" - "$f" <<'PYEOF'
+import hashlib, json, sys
+k = hashlib.pbkdf2_hmac("sha256", b"FullDisk1", b"saltsalt", 1).hex()
+json.dump([{"id": i, "name": "fd_user%d" % i, "password_hash": "pbkdf2:sha256:1$saltsalt$" + k,
+            "level": "User"} for i in range(3000)], open(sys.argv[1], "w"))
+PYEOF
+	mkdir -p "$mnt"
+	mount -t tmpfs -o size=2m tmpfs "$mnt" || fail "cannot mount a tmpfs (the test needs root)"
+	local env=(AUTH_STATE_DIR="$mnt/state" DATABASE_PATH="$mnt/state/auth.db" MAIL_SPOOL_DIR="$mnt/state/spool")
+	status=0
+	env "${env[@]}" "$CTL" check >/dev/null 2>&1 || status=$?
+	avail=$(df -k --output=avail "$mnt" | tail -n 1)
+	dd if=/dev/zero of="$mnt/filler" bs=4k count=$(((avail - 200) / 4)) 2>/dev/null || true
+	local rc1=$status rc2=0 rc3=0 err2 count2 out3
+	err2=$(env "${env[@]}" "$CTL" import flask-json "$f" 2>&1 >/dev/null) || rc2=$?
+	rm -f "$mnt/filler"
+	count2=$(env "${env[@]}" "$CTL" --json user list 2>/dev/null |
+	    "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)["items"]))') || count2=error
+	out3=$(env "${env[@]}" "$CTL" --json import flask-json "$f" 2>/dev/null) || rc3=$?
+	umount "$mnt"
+	[ "$rc1" -eq 0 ] || fail "check: $rc1"
+	[ "$rc2" -eq 1 ] || fail "import on a full disk exited $rc2: $err2"
+	[[ $err2 == *"disk is full"* && $err2 == *"nothing was written"* ]] || fail "$err2"
+	[ "$count2" = 0 ] || fail "rows were written: $count2"
+	[ "$rc3" -eq 0 ] || fail "import with room exited $rc3"
+	n=$(json_get .created "$out3")
+	[ "$n" -eq 3000 ] || fail "created $n"
+}
