@@ -132,10 +132,17 @@ print([r for r in d["rows"] if r["source_id"] == sys.argv[2]][0][sys.argv[3]])' 
 # ---------------------------------------------------------------------------
 # authctl check, --help and bad usage
 
-@test "authctl check passes on the stack's configuration and exits 1 naming a bad variable, like auth.fcgi --check" {
+@test "authctl check passes on the stack's configuration (--json too) and exits 1 naming a bad variable, like auth.fcgi --check" {
 	actl check
 	exit_is 0
 	[[ $out == "configuration ok" ]] || fail "$out"
+	actl --json check
+	exit_is 0
+	[ "$(json_get .ok "$out")" = true ] || fail "$out"
+	status=0
+	"$CTL" check >/dev/full 2>"$BATS_TEST_TMPDIR/err" || status=$?
+	exit_is 1
+	grep -q "cannot write the output" "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
 	local var val
 	for var in ACCESS_TOKEN_EXPIRE_MINUTES=-3 REQUIRE_VERIFIED_EMAIL=maybe METRICS_ALLOW=not-a-cidr; do
 		val=${var#*=}
