@@ -2,13 +2,15 @@
 #
 # The audit of issue 12 (SPEC §10), what 90_authctl, 92_import,
 # 93_metrics, 94_keys and 95_audit left untested: authctl check run for
-# real (not only its --help), --help of the mail, key and import
-# subcommands, a malformed mail id; the import's one audit line (none on
-# a dry run) without a password hash; werkzeug hashes over the ceilings
-# reported as conflicting rows and never written; a sign-in through the
-# browser page gives one audit line like the API's; and the metrics
-# families 93_metrics never moved: logins refused for an unverified
-# email, database busy answers, failed mail.
+# real (not only its --help, --json too), --help of the mail, key and
+# import subcommands, a malformed mail id; the import's one audit line
+# (none on a dry run) without a password hash; werkzeug hashes over the
+# ceilings reported as conflicting rows and never written; an import on
+# a disk that fills up writes nothing; a sign-in through the browser page
+# gives one audit line like the API's; a refresh-token reuse gives one
+# session_end line; the metrics families 93_metrics never moved (logins
+# refused for an unverified email, database busy answers, failed mail);
+# authctl backup on PostgreSQL refuses, naming pg_dump.
 
 load helpers
 load page_helpers
@@ -18,6 +20,7 @@ setup_file() {
 	export MAIL_MAX_ATTEMPTS=1
 	export MAIL_RETRY_SCALE=0.01
 	export SQLITE_BUSY_TIMEOUT_MS=300
+	export REFRESH_REUSE_GRACE_SECONDS=0
 	start_stack
 	export CTL=$AUTHCTL_BIN
 }
@@ -62,6 +65,10 @@ mark() {
 
 log_lines() {
 	tail -n +"$((MARK + 1))" "$STACK_AUTH_LOG" | grep -F "audit event=$1 " || true
+}
+
+_refresh_401s() {
+	(( $(tail -n +"$((MARK + 1))" "$STACK_AUTH_LOG" | grep -c "POST /api/v1/auth/refresh status=401" || true) >= $1 ))
 }
 
 _has_log_line() {
@@ -271,6 +278,36 @@ for u in json.load(open(sys.argv[1])):
 	local c
 	c=$(jar_cookie authd_session)
 	! grep -qF "$c" "$STACK_AUTH_LOG" || fail "the session cookie is in the log"
+}
+
+@test "a refresh token presented again gives one session_end line (reason refresh_token_reuse), however often it comes back" {
+	new_user
+	local old=$REFRESH_TOKEN n first
+	api POST /api/v1/auth/refresh "{\"refresh_token\":\"$old\"}"
+	assert_status 200
+	mark
+	first=$MARK
+	# Presented again past the grace (0 s, counted in whole seconds: it
+	# takes up to a second to count as reuse).
+	reuse_logged() {
+		api POST /api/v1/auth/refresh "{\"refresh_token\":\"$old\"}"
+		_has_log_line session_end
+	}
+	wait_until 10 reuse_logged || fail "no session_end line for the reuse"
+	mark
+	api POST /api/v1/auth/refresh "{\"refresh_token\":\"$old\"}"
+	assert_status 401
+	api POST /api/v1/auth/refresh "{\"refresh_token\":\"$old\"}"
+	assert_status 401
+	# Both 401s' request lines (each written after any audit line of its
+	# request) in the log before counting.
+	wait_until 5 _refresh_401s 2 || fail "the request lines did not arrive"
+	[[ -z $(log_lines session_end) ]] || fail "the revoked session was ended again:" "$(log_lines session_end)"
+	MARK=$first
+	n=$(log_lines session_end | grep -c . || true)
+	[ "$n" -eq 1 ] || fail "$n session_end lines:" "$(log_lines session_end)"
+	[[ $(log_lines session_end) == *" actor=- user=$USER_ID "*"reason=refresh_token_reuse"* ]] || fail "$(log_lines session_end)"
+	! grep -qF "$old" "$STACK_AUTH_LOG" || fail "the refresh token is in the log"
 }
 
 # ---------------------------------------------------------------------------
