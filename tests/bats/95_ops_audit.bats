@@ -10,7 +10,8 @@
 # gives one audit line like the API's; a refresh-token reuse gives one
 # session_end line; the metrics families 93_metrics never moved (logins
 # refused for an unverified email, database busy answers, failed mail);
-# authctl backup on PostgreSQL refuses, naming pg_dump.
+# the nginx snippet's own refusal of /metrics to other addresses; authctl
+# backup on PostgreSQL refuses, naming pg_dump.
 
 load helpers
 load page_helpers
@@ -370,6 +371,29 @@ for u in json.load(open(sys.argv[1])):
 	[ "$(metric 'authd_mail_messages{state="failed"}')" -ge $((g0 + 1)) ] || fail "failed gauge"
 	actl mail purge-failed
 	exit_is 0
+}
+
+# The shipped nginx snippet (nginx/authd.conf, which the stack includes)
+# allows /metrics to 127.0.0.1 and ::1 only, while the workers' default
+# METRICS_ALLOW takes all of 127.0.0.0/8: a scrape from 127.0.0.2 is
+# nginx's refusal alone.
+@test "the nginx snippet refuses /metrics to another address before the workers see it; other routes answer it" {
+	local before after code
+	before=$(grep -c 'GET /metrics ' "$STACK_AUTH_LOG" || true)
+	code=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "$BASE/metrics") || fail "curl from 127.0.0.2 failed"
+	[ "$code" = 403 ] || fail "GET /metrics from 127.0.0.2: $code"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "$BASE/api/v1/auth/validate")
+	[ "$code" = 401 ] || fail "validate from 127.0.0.2: $code"
+	# validate's request line is logged: the refused scrape's would be too.
+	wait_until 5 grep -q 'GET /api/v1/auth/validate status=401' "$STACK_AUTH_LOG" || fail "no request line for validate"
+	after=$(grep -c 'GET /metrics ' "$STACK_AUTH_LOG" || true)
+	[ "$after" -eq "$before" ] || fail "the scrape reached a worker"
+	# From 127.0.0.1 it is served, and logged like any request.
+	scrape
+	_scrape_logged() {
+		(( $(grep -c 'GET /metrics ' "$STACK_AUTH_LOG" || true) > before ))
+	}
+	wait_until 5 _scrape_logged || fail "a served scrape leaves no request line"
 }
 
 # ---------------------------------------------------------------------------
