@@ -10,8 +10,9 @@
 # gives one audit line like the API's; a refresh-token reuse gives one
 # session_end line; the metrics families 93_metrics never moved (logins
 # refused for an unverified email, database busy answers, failed mail);
-# the nginx snippet's own refusal of /metrics to other addresses; authctl
-# backup on PostgreSQL refuses, naming pg_dump.
+# the nginx snippet's own refusal of /metrics to other addresses; a key
+# rotation with the default keep waited out (about 70 s); authctl backup
+# on PostgreSQL refuses, naming pg_dump.
 
 load helpers
 load page_helpers
@@ -394,6 +395,91 @@ for u in json.load(open(sys.argv[1])):
 		(( $(grep -c 'GET /metrics ' "$STACK_AUTH_LOG" || true) > before ))
 	}
 	wait_until 5 _scrape_logged || fail "a served scrape leaves no request line"
+}
+
+# ---------------------------------------------------------------------------
+# Key rotation with the default keep, waited out
+
+# token_field TOKEN kid|exp: a field of the JWT's header (kid) or payload.
+token_field() {
+	"$PY" - "$1" "$2" <<'EOF'
+import base64, json, sys
+parts = sys.argv[1].split(".")
+part = parts[0] if sys.argv[2] == "kid" else parts[1]
+part += "=" * (-len(part) % 4)
+print(json.loads(base64.urlsafe_b64decode(part)).get(sys.argv[2], ""))
+EOF
+}
+
+validate_status() {
+	api_bearer "$1" GET /api/v1/auth/validate
+	printf '%s\n' "$status"
+}
+
+# _valid_until TOKEN T: TOKEN validates now (else the file "early" says
+# when it was refused, and the wait ends), and the clock has reached T.
+_valid_until() {
+	local s
+	s=$(validate_status "$1")
+	if [[ $s != 200 ]]; then
+		echo "status $s at $(date +%s)" >"$BATS_TEST_TMPDIR/early"
+		return 0
+	fi
+	(( $(date +%s) >= $2 ))
+}
+
+# _refused_after TOKEN T: the clock is past T and TOKEN is refused.
+_refused_after() {
+	(( $(date +%s) > $2 )) && [[ $(validate_status "$1") == 401 ]]
+}
+
+_login_kid_is() {
+	login_user "$USER_EMAIL" "$USER_PASSWORD" >/dev/null 2>&1 || return 1
+	[[ $(token_field "$ACCESS_TOKEN" kid) == "$1" ]]
+}
+
+# About 70 s: access tokens of one minute, the previous key kept for the
+# default ACCESS_TOKEN_EXPIRE_MINUTES plus 2 s (94_keys shortens that
+# with --keep-old).
+@test "with the default keep, a token signed before a rotation validates to the end of its life, then is refused" {
+	local saved=${SECRET_KEY-} old exp oldkid newkid retires new
+	stop_authd
+	unset SECRET_KEY
+	ACCESS_TOKEN_EXPIRE_MINUTES=1 start_authd
+	new_user
+	old=$ACCESS_TOKEN
+	exp=$(token_field "$old" exp)
+	oldkid=$(token_field "$old" kid)
+	[[ -n $oldkid ]] || fail "no kid in $old"
+	status=0
+	out=$(ACCESS_TOKEN_EXPIRE_MINUTES=1 "$CTL" --json key rotate 2>/dev/null) || status=$?
+	exit_is 0
+	newkid=$(json_get .kid "$out")
+	retires=$(json_get .previous_retires "$out")
+	[ "$(json_get .previous_kid "$out")" = "$oldkid" ] || fail "$out"
+	(( retires >= exp )) || fail "the previous key retires at $retires, before the token's expiry at $exp"
+	wait_until 10 _login_kid_is "$newkid" || fail "no token with kid $newkid"
+	new=$ACCESS_TOKEN
+	# Every check until 2 s before its expiry: the old token validates.
+	wait_until 90 _valid_until "$old" $((exp - 2)) || fail "the wait did not end"
+	[[ ! -e $BATS_TEST_TMPDIR/early ]] || fail "refused before its expiry at $exp: $(cat "$BATS_TEST_TMPDIR/early")"
+	# Past its expiry and the key's retirement: refused; the new key signs
+	# and verifies on.
+	[ "$(validate_status "$new")" = 200 ] || fail "the new key's token refused"
+	wait_until 20 _refused_after "$old" "$retires" || fail "still valid after $retires"
+	_login_kid_is "$newkid" || fail "a login after the retirement: kid $(token_field "$ACCESS_TOKEN" kid)"
+	[ "$(validate_status "$ACCESS_TOKEN")" = 200 ] || fail "the new key's token refused"
+	status=0
+	out=$(ACCESS_TOKEN_EXPIRE_MINUTES=1 "$CTL" --json key list 2>/dev/null) || status=$?
+	exit_is 0
+	"$PY" -c '
+import json, sys
+keys = {k["kid"]: k["state"] for k in json.loads(sys.argv[1])}
+sys.exit(0 if keys.get(sys.argv[2]) == "retired" and keys.get(sys.argv[3]) == "signing" else 1)' \
+	    "$out" "$oldkid" "$newkid" || fail "key list: $out"
+	stop_authd
+	[[ -z $saved ]] || export SECRET_KEY=$saved
+	start_authd
 }
 
 # ---------------------------------------------------------------------------
