@@ -188,6 +188,8 @@ struct mailer {
 	void			*stop_arg;
 	double			 retry_due;	/* when to read retry/; 0 = now */
 	unsigned long		 sent, retried, failed;
+	/* The clock of the retry schedule; NULL = mail_now() (tests set one). */
+	double			(*now)(void);
 };
 
 /*

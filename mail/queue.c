@@ -26,6 +26,13 @@
 #define RETRY_RESCAN	60.0	/* seconds between unconditional retry/ reads */
 #define TMP_STALE	3600	/* seconds before a worker's tmp/ file is junk */
 
+/* The time the retry schedule goes by: the mailer's clock, or the real one. */
+static double
+clock_now(const struct mailer *m)
+{
+	return m->now != NULL ? m->now() : mail_now();
+}
+
 /* The recipient's domain for the log, escaped; never the full address. */
 static void
 log_domain(const char *to, char *buf, size_t n)
@@ -261,7 +268,7 @@ mailer_deliver(struct mailer *m, const char *dir, const char *name)
 		goto done;
 	}
 	delay = mail_retry_delay_ms(msg->attempts, c->mail_retry_scale);
-	msg->next_attempt = mail_now() + (double)delay / 1000.0;
+	msg->next_attempt = clock_now(m) + (double)delay / 1000.0;
 	if ((rc = settle(m, msg, name, "retry")) == -1)
 		goto done;
 	if (msg->next_attempt < m->retry_due)
@@ -321,7 +328,7 @@ run_retry(struct mailer *m)
 {
 	struct mail_msg	*msg;
 	char		*dir, *path = NULL, **names = NULL;
-	double		 now = mail_now();
+	double		 now = clock_now(m);
 	int		 n, i, r, sent = 0, rc = -1;
 
 	/* Lowered below by waiting entries and by mailer_deliver(). */
@@ -362,7 +369,7 @@ mailer_run(struct mailer *m)
 
 	if ((a = run_new(m)) == -1 || stopping(m))
 		return a;
-	if (m->retry_due <= mail_now() && (b = run_retry(m)) == -1)
+	if (m->retry_due <= clock_now(m) && (b = run_retry(m)) == -1)
 		return -1;
 	return a + b;
 }
@@ -373,7 +380,7 @@ mailer_timeout_ms(const struct mailer *m, int max_ms)
 {
 	double	d;
 
-	d = (m->retry_due - mail_now()) * 1000.0 + 1;
+	d = (m->retry_due - clock_now(m)) * 1000.0 + 1;
 	if (d < 0)
 		return 0;
 	if (d > max_ms)

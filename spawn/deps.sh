@@ -29,10 +29,11 @@ spawn-fcgi sqlite3 curl ca-certificates procps"
 # valgrind pass; systemd: systemd-analyze verify of the installed units
 # (07_install.bats), not to run anything; prometheus: a real scrape of
 # /metrics (93_metrics.bats); postgresql: the throw-away server of the
-# PostgreSQL pass of make test and of make bench (tests/pg/pg).
+# PostgreSQL pass of make test and of make bench (tests/pg/pg); shfmt: the
+# parser of tests/lint-bats (without it every run fails on the lint).
 TEST_PKGS="bats python3 python3-aiosmtpd python3-jwt python3-yaml
 python3-bcrypt python3-werkzeug python3-prometheus-client wrk clang
-libclang-rt-dev valgrind systemd prometheus postgresql"
+libclang-rt-dev valgrind systemd prometheus postgresql shfmt"
 
 # The libraries are Multi-Arch: same, so the :arm64 -dev packages install
 # beside the amd64 ones; qemu-user runs the aarch64 binaries.  Except

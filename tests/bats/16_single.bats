@@ -82,15 +82,16 @@ teardown_file() {
 	# once, without the busy timeout, while another process held a lock:
 	# workers started together (spawn-fcgi -F N) sometimes lost one, which
 	# left its socket unanswered. Here another connection holds the lock
-	# for a second (the contention itself, not a wait for an event); the
-	# worker must still be waiting when it is released, then start. (A
+	# for a second from when the worker has the database open (the
+	# contention itself, not a wait for an event); the worker must still
+	# be waiting when it is released, then start. (A
 	# write transaction of a database not yet in WAL: the lock a process
 	# starting just before holds.)
 	local d
 	d=$(mktemp -d "$BATS_FILE_TMPDIR/fresh.XXXXXX")
 	run env SECRET_KEY=fresh-start-secret-key-0123456789abcdef0123 \
-	    AUTH_STATE_DIR="$d" DATABASE_PATH="$d/auth.db" SPOOL_DIR="$d/spool" \
-	    BUSY_TIMEOUT_MS=10000 /usr/bin/python3 - "$AUTHD_BIN" "$d" <<'PY'
+	    AUTH_STATE_DIR="$d" DATABASE_PATH="$d/auth.db" MAIL_SPOOL_DIR="$d/spool" \
+	    SQLITE_BUSY_TIMEOUT_MS=10000 /usr/bin/python3 - "$AUTHD_BIN" "$d" <<'PY'
 import os, sqlite3, subprocess, sys, time
 binary, d = sys.argv[1], sys.argv[2]
 holder = sqlite3.connect(os.path.join(d, "auth.db"), isolation_level=None)
@@ -98,6 +99,26 @@ holder.execute("BEGIN IMMEDIATE")
 holder.execute("CREATE TABLE holder (x)")
 log = open(os.path.join(d, "check.log"), "w")
 worker = subprocess.Popen([binary, "--check"], stdout=log, stderr=log)
+# The hold counts from when the worker has the database open (a slow
+# start, under a sanitizer or qemu, must not make the test vacuous).
+db = os.path.realpath(os.path.join(d, "auth.db"))
+def has_db_open():
+    try:
+        fds = os.listdir("/proc/%d/fd" % worker.pid)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (worker.pid, fd)) == db:
+                return True
+        except OSError:
+            pass
+    return False
+deadline = time.monotonic() + 30
+while not has_db_open() and worker.poll() is None:
+    if time.monotonic() > deadline:
+        sys.exit("the worker never opened the database")
+    time.sleep(0.02)
 time.sleep(1)
 early = worker.poll()
 holder.execute("ROLLBACK")

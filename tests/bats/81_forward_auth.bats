@@ -65,6 +65,7 @@ app() {
 @test "the redirect's rd brings the browser back after signing in" {
 	registered
 	api GET "/__app/page?x=1"
+	assert_status 302
 	local loc rd
 	loc=$(header_value Location)
 	rd=$("$PY" -c 'import sys, urllib.parse; print(urllib.parse.parse_qs(urllib.parse.urlsplit(sys.argv[1]).query)["rd"][0])' "$loc")

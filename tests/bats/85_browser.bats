@@ -116,6 +116,7 @@ browse() {
 	local verify reset
 	verify=$(mail_link "$(last_mail grace@example.com verify)")
 	api POST /api/v1/auth/forgot-password '{"email":"grace@example.com"}'
+	assert_status 202
 	wait_mails grace@example.com reset 1
 	reset=$(mail_link "$(last_mail grace@example.com reset)")
 	SHOTS=$shots browse screenshots grace@example.com cobol1959 "$reset" "$verify"

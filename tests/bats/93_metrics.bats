@@ -144,6 +144,7 @@ EOF
 @test "the duration histogram is consistent: cumulative buckets, +Inf = count = the route's requests" {
 	new_user
 	api_bearer "$ACCESS_TOKEN" GET /api/v1/auth/validate
+	assert_status 200
 	scrape
 	run "$PY" - "$BATS_TEST_TMPDIR/metrics.txt" <<'EOF'
 import sys

@@ -140,6 +140,7 @@ admin_token() {
 	[[ $LINE == *reason=logout* ]] || fail "$LINE"
 	login_user "$USER_EMAIL" "$USER_PASSWORD"
 	api_bearer "$ACCESS_TOKEN" GET /api/v1/users/me/sessions
+	assert_status 200
 	local sid
 	sid=$(json_get '[0].id')
 	mark
