@@ -7,6 +7,7 @@
 #   make sanitize   the same suite with ASan + UBSan (built in build-sanitize/)
 #   make fuzz       build and run the libFuzzer targets for a bounded time
 #   make bench      load benchmarks through nginx (prints their figures;
+#                   bench/metrics_cost: validate with metrics on and off;
 #                   bench/backends: SQLite and PostgreSQL side by side)
 #   make test-arm64 cross-build for the Pi (aarch64, into build-arm64/) and
 #                   run the unit tests and the bats suite under qemu-user
@@ -226,6 +227,7 @@ bench: deps-test
 	@$(MAKE) --no-print-directory all bench/hash_time
 	./bench/run
 	./bench/cookie
+	./bench/metrics_cost
 	./bench/backends
 
 # The Pi: aarch64 binaries and unit tests, run under qemu-user; the bats

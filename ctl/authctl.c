@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "config.h"
 #include "ctl.h"
 #include "log.h"
@@ -121,11 +123,15 @@ ctl_user_find(struct ctl *c, const char *ref, struct user **u)
 
 /*
  * authctl check: the configuration (loaded by main), the database
- * created or migrated, the spool directories created.  CTL_OK or CTL_ERR.
+ * created or migrated, the spool directories created; says "configuration
+ * ok", or {"ok": true} with --json.  CTL_OK or CTL_ERR (main reports
+ * output that could not be written).
  */
 int
 ctl_check(struct ctl *c, int argc, char **argv)
 {
+	struct json_object	*j;
+
 	if (argc > 1)
 		return ctl_usage("usage: authctl check\n\nChecks the "
 		    "configuration, creates or migrates the database and the "
@@ -133,6 +139,11 @@ ctl_check(struct ctl *c, int argc, char **argv)
 		    ctl_wants_help(argc, argv));
 	if (ctl_store(c) == NULL || spool_init(c->cfg->spool_dir) == -1)
 		return CTL_ERR;
+	if (c->json) {
+		j = json_object_new_object();
+		json_object_object_add(j, "ok", json_object_new_boolean(1));
+		return ctl_json_print(j);
+	}
 	printf("configuration ok\n");
 	return CTL_OK;
 }

@@ -318,6 +318,30 @@ print_user(const struct ctl *c, const struct user *u, const char *what)
 
 /* --- add --- */
 
+/*
+ * Whether the email and the username are free, before the password is
+ * hashed (the insert checks again).  CTL_OK, or CTL_ERR with the reason
+ * on stderr.
+ */
+static int
+add_precheck(struct ctl *c, const char *email, const char *username)
+{
+	int	r;
+
+	if ((r = store_email_taken(c->db, email)) != 0) {
+		if (r > 0)
+			fprintf(stderr, "authctl: Email already registered\n");
+		return r > 0 ? CTL_ERR : ctl_store_error(r, "reading the users");
+	}
+	if ((r = store_username_available(c->db, username)) <= 0) {
+		if (r == 0)
+			fprintf(stderr, "authctl: Username already taken\n");
+		return r == 0 ? CTL_ERR : ctl_store_error(r,
+		    "reading the users");
+	}
+	return CTL_OK;
+}
+
 static int
 user_add(struct ctl *c, int argc, char **argv)
 {
@@ -355,6 +379,9 @@ user_add(struct ctl *c, int argc, char **argv)
 	if ((pw = new_password(o[4].set, &gen)) == NULL)
 		goto done;
 	if (ctl_store(c) == NULL)
+		goto done;
+	/* The costly hash only for an add that can succeed. */
+	if ((r = add_precheck(c, email, o[1].val)) != CTL_OK)
 		goto done;
 	if ((hash = pwhash_hash(&c->cfg->pw, pw, strlen(pw))) == NULL) {
 		fprintf(stderr, "authctl: cannot hash the password\n");

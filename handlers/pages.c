@@ -269,6 +269,20 @@ page_failed(const struct req *r, struct resp *out, int status)
 	    "/auth/login", "Back to sign in");
 }
 
+int
+page_refused(const struct req *r, struct resp *out, int status,
+    const struct resp *src)
+{
+	size_t	i;
+
+	if (status == 429)
+		return page_throttled(r, out, src);
+	for (i = 0; i < src->nhdrs; i++)
+		if (strcmp(src->hdrs[i].name, "Retry-After") == 0)
+			resp_header(out, "Retry-After", src->hdrs[i].value);
+	return page_failed(r, out, status);
+}
+
 /* The detail string of an API answer, or "". */
 static const char *
 detail(const struct resp *src)
@@ -384,7 +398,7 @@ handle_page_login_post(struct req *r, struct resp *out)
 		    "Back to sign in");
 		break;
 	default:
-		rc = page_failed(r, out, rc);
+		rc = page_refused(r, out, rc, &tmp);
 	}
 	resp_free(&tmp);
 	free(rd);
@@ -532,11 +546,11 @@ handle_page_register_post(struct req *r, struct resp *out)
 		rc = register_form(r, out, 422, errs);
 	} else if (rc == 409 && conflict(&tmp, errs, buf, sizeof(buf)))
 		rc = register_form(r, out, 409, errs);
-	else if (rc == 429)
-		rc = page_throttled(r, out, &tmp);
-	else
-		rc = page_failed(r, out, rc < 0 ? resp_store_error(&tmp, rc) :
-		    rc);
+	else {
+		if (rc < 0)
+			rc = resp_store_error(&tmp, rc);
+		rc = page_refused(r, out, rc, &tmp);
+	}
 	user_free(u);
 	resp_free(&tmp);
 	return rc;
@@ -651,7 +665,7 @@ handle_page_reset_post(struct req *r, struct resp *out)
 	else if (rc == 400 || rc == 422)
 		rc = bad_link(r, out, "Invalid or expired reset token");
 	else
-		rc = page_failed(r, out, rc);
+		rc = page_refused(r, out, rc, &tmp);
 	resp_free(&tmp);
 	return rc;
 }
@@ -702,7 +716,7 @@ handle_page_verify_post(struct req *r, struct resp *out)
 		    "Invalid or expired verification token", "/auth/login",
 		    "Back to sign in");
 	else
-		rc = page_failed(r, out, rc);
+		rc = page_refused(r, out, rc, &tmp);
 	resp_free(&tmp);
 	return rc;
 }

@@ -71,5 +71,12 @@ int	 page_throttled(const struct req *, struct resp *,
 	    const struct resp *src);
 /* The answer for an API handler's unexpected status (5xx and the like). */
 int	 page_failed(const struct req *, struct resp *, int status);
+/*
+ * The answer for an API handler's refusal in src that its page has no
+ * form for: 429 the throttled page, anything else page_failed(), with
+ * src's Retry-After kept (a 503 that could not record an attempt).
+ */
+int	 page_refused(const struct req *, struct resp *, int status,
+	    const struct resp *src);
 
 #endif

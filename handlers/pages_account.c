@@ -211,11 +211,8 @@ handle_page_password(struct req *r, struct resp *out)
 		    "Enter your current password."),
 		    page_422_msg(&tmp, "new_password"), NULL);
 		break;
-	case 429:
-		rc = page_throttled(r, out, &tmp);
-		break;
 	default:
-		rc = page_failed(r, out, rc);
+		rc = page_refused(r, out, rc, &tmp);
 	}
 	resp_free(&tmp);
 	return rc;
@@ -299,8 +296,7 @@ handle_page_delete(struct req *r, struct resp *out)
 	/* Recorded before it is verified, like every password check. */
 	if ((rc = login_attempt_check(r, &tmp, r->user, r->user->id, &a, pw,
 	    strlen(pw), &ok, &rehash)) != 0) {
-		rc = rc == 429 ? page_throttled(r, out, &tmp) :
-		    page_failed(r, out, rc);
+		rc = page_refused(r, out, rc, &tmp);
 		resp_free(&tmp);
 		return rc;
 	}

@@ -47,8 +47,9 @@
 
 /*
  * Counts one registration attempt of the client address against
- * REGISTER_MAX_PER_IP_PER_HOUR.  Returns 0 (counted), or 429/5xx with
- * the answer in out (not counted).
+ * REGISTER_MAX_PER_IP_PER_HOUR.  Returns 0 (counted), or 429/503 with
+ * the answer in out (not counted; an attempt that cannot be recorded is
+ * refused, like the other limits').
  */
 int
 throttle_register(struct req *r, struct resp *out)
@@ -67,7 +68,7 @@ throttle_register(struct req *r, struct resp *out)
 	l.max = r->cfg->register_max_ip_hour;
 	l.window = HOUR;
 	if ((rc = store_throttle_take(r->db, NULL, &l, 1, &retry)) < 0)
-		return resp_store_error(out, rc);
+		return resp_store_unwritable(out, rc);
 	if (rc == 0)
 		return resp_too_many(out, (long)retry);
 	return 0;

@@ -150,10 +150,69 @@ test_form_and_query(void)
 	free(v);
 }
 
+/*
+ * fields_read() of body on the fields {"email": string, "captcha_id":
+ * UUID}: the serialised 422 detail list, or "ok <canonical id>".
+ */
+static char *
+read_uuid_fields(const char *body)
+{
+	static const struct field f[2] = {
+		{ "email", FT_STRING, 0, NULL, 0 },
+		{ "captcha_id", FT_UUID, 0, NULL, 128 },
+	};
+	struct fval	 v[2];
+	struct req	 r;
+	struct resp	 out;
+	char		*s;
+
+	memset(&r, 0, sizeof(r));
+	memset(v, 0, sizeof(v));
+	resp_init(&out);
+	r.json = json_tokener_parse(body);
+	if (fields_read(&r, f, 2, v, &out))
+		s = xasprintf("ok %s", v[1].norm != NULL ? v[1].norm : "-");
+	else
+		s = xstrdup(json_object_to_json_string_ext(json_object_object_get(
+		    out.body, "detail"), JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE));
+	fvals_free(v, 2);
+	resp_free(&out);
+	req_free(&r);
+	return s;
+}
+
+/* Issue 9: captcha_id is read as pydantic reads a UUID field. */
+static void
+test_uuid_field(void)
+{
+	char	*s;
+
+	s = read_uuid_fields("{\"captcha_id\":5}");
+	T_STREQ(s, "[{\"type\":\"uuid_type\",\"loc\":[\"body\","
+	    "\"captcha_id\"],\"msg\":\"UUID input should be a string, bytes "
+	    "or UUID object\",\"input\":5}]");
+	free(s);
+	/* With another field's error, in the declared order. */
+	s = read_uuid_fields("{\"captcha_id\":\"7d3c9a52\",\"email\":1}");
+	T_STREQ(s, "[{\"type\":\"string_type\",\"loc\":[\"body\","
+	    "\"email\"],\"msg\":\"Input should be a valid string\","
+	    "\"input\":1},{\"type\":\"uuid_parsing\",\"loc\":[\"body\","
+	    "\"captcha_id\"],\"msg\":\"Input should be a valid UUID, invalid "
+	    "length: expected length 32 for simple format, found 8\","
+	    "\"input\":\"7d3c9a52\"}]");
+	free(s);
+	s = read_uuid_fields("{\"captcha_id\":"
+	    "\"{7D3C9A52-1F0E-4B6A-9C1D-2E8F4A6B0C11}\"}");
+	T_STREQ(s, "ok 7d3c9a52-1f0e-4b6a-9c1d-2e8f4a6b0c11");
+	free(s);
+}
+
 int
 main(void)
 {
 	test_json();
 	test_form_and_query();
+	test_uuid_field();
 	return t_done("hostile_input");
 }
