@@ -238,6 +238,17 @@ page_422_msg(const struct resp *src, const char *field)
 	return NULL;
 }
 
+const char *
+page_422_field(const struct req *r, const struct resp *src, const char *field,
+    const char *empty_msg)
+{
+	const char	*m = page_422_msg(src, field), *v = page_field(r, field);
+
+	if (m == NULL)
+		return NULL;
+	return v == NULL || *v == '\0' ? empty_msg : m;
+}
+
 int
 page_throttled(const struct req *r, struct resp *out, const struct resp *src)
 {
@@ -374,8 +385,8 @@ handle_page_login_post(struct req *r, struct resp *out)
 	case 422:
 		rc = login_form(r, out, 422, rd, user, user == NULL ||
 		    *user == '\0' ? "Enter your email, username or phone." :
-		    NULL, page_422_msg(&tmp, "password") != NULL ?
-		    "Enter your password." : NULL);
+		    NULL, page_422_field(r, &tmp, "password",
+		    "Enter your password."));
 		break;
 	case 429:
 		rc = page_throttled(r, out, &tmp);

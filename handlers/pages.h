@@ -57,6 +57,14 @@ void	 page_keep_headers(struct resp *dst, const struct resp *src);
  * the "Value error, " prefix), or NULL.  Borrowed from src.
  */
 const char *page_422_msg(const struct resp *src, const char *field);
+/*
+ * The message to show next to field after a 422 of an API handler:
+ * empty_msg when the form left the field empty or out, else the
+ * handler's own message (an over-long value, say); NULL when the 422
+ * does not concern the field.
+ */
+const char *page_422_field(const struct req *, const struct resp *src,
+	    const char *field, const char *empty_msg);
 
 /* 429 page (Retry-After kept from src). */
 int	 page_throttled(const struct req *, struct resp *,

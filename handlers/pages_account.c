@@ -207,8 +207,8 @@ handle_page_password(struct req *r, struct resp *out)
 		break;
 	case 422:
 		rc = account(r, out, 422, NULL,
-		    page_422_msg(&tmp, "current_password") ?
-		    "Enter your current password." : NULL,
+		    page_422_field(r, &tmp, "current_password",
+		    "Enter your current password."),
 		    page_422_msg(&tmp, "new_password"), NULL);
 		break;
 	default:
@@ -285,10 +285,13 @@ handle_page_delete(struct req *r, struct resp *out)
 
 	if ((rc = account_form(r, out)) != 0)
 		return rc;
-	if ((pw = page_field(r, "password")) == NULL || *pw == '\0' ||
-	    strlen(pw) > 4096)
+	if ((pw = page_field(r, "password")) == NULL || *pw == '\0')
 		return account(r, out, 400, NULL, NULL, NULL,
 		    "Enter your password to delete your account.");
+	/* PASSWORD_MAX of handlers/body.c, with the API's message. */
+	if (strlen(pw) > 4096)
+		return account(r, out, 400, NULL, NULL, NULL,
+		    "String should have at most 4096 characters");
 	resp_init(&tmp);
 	/* Recorded before it is verified, like every password check. */
 	if ((rc = login_attempt_check(r, &tmp, r->user, r->user->id, &a, pw,

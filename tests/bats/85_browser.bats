@@ -102,7 +102,7 @@ browse() {
 # The screenshots go into the test's directory; with UPDATE_SCREENSHOTS=1
 # into docs/screenshots/ (committed, shown in the README), so that a
 # plain test run leaves the tree as it was.
-@test "screenshots of every page at desktop and phone widths" {
+@test "screenshots of every page at desktop and phone widths; no page is wider than the window" {
 	local shots=$BATS_TEST_TMPDIR/screenshots name
 	if [[ ${UPDATE_SCREENSHOTS:-0} == 1 ]]; then
 		shots=$HELPERS_REPO/docs/screenshots

@@ -70,7 +70,11 @@ async function signIn(page, login, password) {
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
 
+// Every page taken fits the window's width: no sideways scrolling on a
+// phone (SPEC §9 "fit a phone screen").
 async function shot(page, name) {
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(over <= 0, `${name}: ${over}px wider than the window`);
   if (!SHOTS) return;
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
