@@ -3,7 +3,8 @@
  * 'browser', found by the SHA-256 of their cookie.  Their expires_at is
  * the earlier of "last use + idle" and "start + max"; it moves on when
  * the last use is written, which the caller does at most once a minute,
- * so a lookup is one indexed read and no write.
+ * so a lookup is one indexed read and no write, and none at all while
+ * the memo (memo.c) holds the answer of this second.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,14 +60,31 @@ done:
 	return rc;
 }
 
+/*
+ * The lookup of every request with a cookie: through the memo (memo.c),
+ * keyed by "B" and the cookie's hash, like the token check's read.
+ */
 int
 store_browser_find(struct store *st, const unsigned char hash[32],
     int64_t now, struct bsession *b, struct user **u)
 {
+	unsigned char	 mark[DRV_MARK_LEN], key[33];
+	struct memo	*m;
 	struct drv_stmt	*s;
-	int		 rc;
+	int		 rc, hit;
 
 	*u = NULL;
+	key[0] = 'B';
+	memcpy(key + 1, hash, 32);
+	/* The mark first: the read below is at least as new as it. */
+	m = memo_get(st, key, sizeof(key), now, mark, &hit);
+	if (hit) {
+		if (m->u == NULL)
+			return 0;
+		*u = user_dup(m->u);
+		*b = m->b;
+		return 1;
+	}
 	if ((s = stmt_get(st, MOD_BROWSER, sql, Q__MAX, Q_FIND)) == NULL)
 		return STORE_EDB;
 	drv_bind_blob(s, 1, hash, 32);
@@ -80,6 +98,11 @@ store_browser_find(struct store *st, const unsigned char hash[32],
 		rc = 1;
 	}
 	drv_reset(s);
+	if (m != NULL && rc >= 0) {
+		memo_put(m, key, sizeof(key), now, mark, *u);
+		if (rc == 1)
+			m->b = *b;
+	}
 	return rc;
 }
 

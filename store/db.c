@@ -253,7 +253,7 @@ store_close(struct store *st)
 			drv_finalize(st->stmts[m][i]);
 		free(st->stmts[m]);
 	}
-	idsess_memo_free(st);
+	memo_free(st);
 	drv_close(st->drv);
 	free(st);
 }

@@ -38,7 +38,7 @@ enum module {
 	MOD__MAX
 };
 
-struct idsess_memo;
+struct memo;
 
 struct store {
 	struct drv		 *drv;
@@ -46,11 +46,39 @@ struct store {
 	struct drv_stmt		**stmts[MOD__MAX];	/* lazily prepared */
 	size_t			  nstmts[MOD__MAX];
 	unsigned		  writes;		/* for occasional pruning */
-	struct idsess_memo	 *memo;			/* user.c, lazily */
+	struct memo		 *memo;			/* memo.c, lazily */
 };
 
-/* user.c: frees the memo of store_user_by_id_session() (store_close). */
-void		 idsess_memo_free(struct store *);
+/*
+ * memo.c: the answers of the hottest reads (the token check's user and
+ * session, a cookie's browser session), reused for the same key and
+ * second while drv_mark() is unchanged.  memo_get() returns the key's
+ * slot (NULL: no mark, never reuse; the caller reads and keeps nothing)
+ * and sets *hit when the slot holds this key's answer of this second
+ * and mark; memo_put() keeps a copy of u (NULL: no row) under the mark
+ * taken by memo_get() before the read.  memo_free() at store_close.
+ */
+#define MEMO_KEY_MAX	104
+
+struct memo {
+	unsigned char	 mark[DRV_MARK_LEN];
+	unsigned char	 key[MEMO_KEY_MAX];
+	size_t		 klen;
+	int64_t		 now;
+	struct user	*u;		/* NULL: no such row */
+	int		 live;		/* user.c: the session is live */
+	struct bsession	 b;		/* browser.c: the session read */
+	int		 used;
+};
+
+struct memo	*memo_get(struct store *, const void *key, size_t klen,
+		    int64_t now, unsigned char mark[DRV_MARK_LEN], int *hit);
+void		 memo_put(struct memo *, const void *key, size_t klen,
+		    int64_t now, const unsigned char mark[DRV_MARK_LEN],
+		    const struct user *u);
+void		 memo_free(struct store *);
+/* user.c: a copy of a user (memo.c keeps them). */
+struct user	*user_dup(const struct user *);
 
 /*
  * The prepared statement idx of a module whose SQL table is q[n];

@@ -275,7 +275,7 @@ store_user_by_id(struct store *st, const char *id, struct user **out)
 	return user_by(st, Q_BY_ID, id, out);
 }
 
-static struct user *
+struct user *
 user_dup(const struct user *u)
 {
 	struct user	*c;
@@ -290,99 +290,33 @@ user_dup(const struct user *u)
 }
 
 /*
- * The memo of the token check's read.  Every request of a signed-in
- * client reads the same user and session (store_user_by_id_session, the
- * hottest query of the system); an answer is reused for the same user,
- * session and second only while the database's mark is unchanged
- * (drv_mark(): no transaction of any process, authctl and the sqlite3
- * shell included, committed since the read), so a logout, a password or
- * role change made anywhere is seen by the very next request, as without
- * the memo.  SQLite only: PostgreSQL has no mark (other nodes write).
+ * The token check's read, the hottest query of the system: through the
+ * memo (memo.c), keyed by "U" id NUL sid.
  */
-#define MEMO_SLOTS	16
-
-struct idsess_memo {
-	unsigned char	 mark[DRV_MARK_LEN];
-	char		 id[37];
-	char		 sid[64];
-	int64_t		 now;
-	struct user	*u;			/* NULL: no such user */
-	int		 live;
-	int		 used;
-};
-
-void
-idsess_memo_free(struct store *st)
-{
-	size_t	i;
-
-	if (st->memo == NULL)
-		return;
-	for (i = 0; i < MEMO_SLOTS; i++)
-		user_free(st->memo[i].u);
-	free(st->memo);
-	st->memo = NULL;
-}
-
-/* The slot of (id, sid), or NULL when either does not fit one. */
-static struct idsess_memo *
-memo_slot(struct store *st, const char *id, const char *sid)
-{
-	uint32_t	 h = 2166136261u;
-	const char	*p;
-
-	if (strlen(id) >= sizeof(st->memo->id) ||
-	    strlen(sid) >= sizeof(st->memo->sid))
-		return NULL;
-	if (st->memo == NULL)
-		st->memo = xcalloc(MEMO_SLOTS, sizeof(*st->memo));
-	for (p = id; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	for (p = sid; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	return &st->memo[h % MEMO_SLOTS];
-}
-
-static int
-memo_hit(const struct idsess_memo *m, const char *id, const char *sid,
-    int64_t now, const unsigned char *mark)
-{
-	return m->used && m->now == now && strcmp(m->id, id) == 0 &&
-	    strcmp(m->sid, sid) == 0 &&
-	    memcmp(m->mark, mark, DRV_MARK_LEN) == 0;
-}
-
-static void
-memo_put(struct idsess_memo *m, const char *id, const char *sid,
-    int64_t now, const unsigned char *mark, const struct user *u, int live)
-{
-	user_free(m->u);
-	m->u = u != NULL ? user_dup(u) : NULL;
-	memcpy(m->mark, mark, DRV_MARK_LEN);
-	snprintf(m->id, sizeof(m->id), "%s", id);
-	snprintf(m->sid, sizeof(m->sid), "%s", sid);
-	m->now = now;
-	m->live = live;
-	m->used = 1;
-}
-
 int
 store_user_by_id_session(struct store *st, const char *id, const char *sid,
     int64_t now, struct user **out, int *live)
 {
-	unsigned char	 mark[DRV_MARK_LEN];
-	struct idsess_memo *m = NULL;
+	unsigned char	 mark[DRV_MARK_LEN], key[MEMO_KEY_MAX];
+	struct memo	*m = NULL;
 	struct drv_stmt	*s;
-	int		 rc;
+	size_t		 il, sl;
+	int		 rc, hit = 0;
 
 	*out = NULL;
 	*live = 0;
 	if (sid == NULL)
 		sid = "";
-	/* The mark first: the read below is at least as new as it. */
-	if (drv_mark(st->drv, mark) == 1 &&
-	    (m = memo_slot(st, id, sid)) != NULL &&
-	    memo_hit(m, id, sid, now, mark)) {
+	il = strlen(id);
+	sl = strlen(sid);
+	if (2 + il + sl <= sizeof(key)) {
+		key[0] = 'U';
+		memcpy(key + 1, id, il + 1);
+		memcpy(key + 2 + il, sid, sl);
+		/* The mark first: the read below is at least as new as it. */
+		m = memo_get(st, key, 2 + il + sl, now, mark, &hit);
+	}
+	if (hit) {
 		*out = m->u != NULL ? user_dup(m->u) : NULL;
 		*live = m->live;
 		return m->u != NULL;
@@ -397,8 +331,10 @@ store_user_by_id_session(struct store *st, const char *id, const char *sid,
 		rc = 1;
 	}
 	drv_reset(s);
-	if (m != NULL && rc >= 0)
-		memo_put(m, id, sid, now, mark, *out, *live);
+	if (m != NULL && rc >= 0) {
+		memo_put(m, key, 2 + il + sl, now, mark, *out);
+		m->live = *live;
+	}
 	return rc;
 }
 

@@ -307,6 +307,85 @@ done:
 }
 
 /*
+ * The memo of a cookie's browser session (store_browser_find): the same
+ * answer while nothing is committed; a sign-out or a last-use write by
+ * another connection, and a revocation by a plain sqlite3 connection, are
+ * seen by the next lookup; an unknown cookie is remembered as unknown
+ * only until a commit.
+ */
+static void
+test_browser_memo(const char *path)
+{
+	struct store	*a = NULL, *b = NULL;
+	struct user	*u = NULL, *v = NULL;
+	struct bsession	 s;
+	unsigned char	 h[32], h2[32];
+	char		*t, sid[37], q[200];
+	sqlite3		*raw = NULL;
+	int64_t		 now = now_s();
+	int		 rc, i, same = 1;
+
+	T_OK(store_open(path, &cfg, &a) == 0 && store_open(path, &cfg, &b) ==
+	    0, "two connections (browser)");
+	if (a == NULL || b == NULL)
+		goto done;
+	u = mkuser(a, "bmemo@example.com", "bmemo", NULL, &rc);
+	T_OK(u != NULL, "user for the browser memo");
+	if (u == NULL)
+		goto done;
+	t = token_new(h);
+	free_secret(t);
+	t = token_new(h2);
+	free_secret(t);
+	T_OK(store_browser_find(a, h2, now, &s, &v) == 0 && v == NULL,
+	    "an unknown cookie is not found");
+	T_OK(store_browser_start(b, u->id, NULL, NULL, h2, 3600, 7200, sid) ==
+	    1, "the other connection starts that cookie's session");
+	rc = store_browser_find(a, h2, now, &s, &v);
+	T_OK(rc == 1 && v != NULL && strcmp(s.id, sid) == 0,
+	    "the next lookup finds it (the unknown answer was not kept)");
+	user_free(v);
+	v = NULL;
+	T_OK(store_browser_start(a, u->id, NULL, NULL, h, 3600, 7200, sid) ==
+	    1, "browser session");
+	for (i = 0; i < 3; i++) {
+		rc = store_browser_find(a, h, now, &s, &v);
+		same &= rc == 1 && v != NULL && strcmp(s.id, sid) == 0 &&
+		    strcmp(v->email, "bmemo@example.com") == 0;
+		user_free(v);
+		v = NULL;
+	}
+	T_OK(same, "three lookups, one answer (a copy each time)");
+	T_OK(store_browser_touch(b, sid, now + 30, now + 3630) == 1,
+	    "the other connection writes the last use");
+	rc = store_browser_find(a, h, now, &s, &v);
+	T_OK(rc == 1 && s.last_used_at == now + 30 && s.expires_at ==
+	    now + 3630, "the next lookup sees it");
+	user_free(v);
+	v = NULL;
+	T_OK(store_browser_end(b, h) == 1, "the other connection signs out");
+	rc = store_browser_find(a, h, now, &s, &v);
+	T_OK(rc == 0 && v == NULL, "the next lookup finds no session");
+	T_OK(sqlite3_open(path, &raw) == SQLITE_OK, "a plain connection");
+	rc = store_browser_find(a, h2, now, &s, &v);
+	T_OK(rc == 1, "the first cookie's session is live");
+	user_free(v);
+	v = NULL;
+	snprintf(q, sizeof(q), "UPDATE sessions SET revoked_at = %lld WHERE "
+	    "id = '%s'", (long long)now, s.id);
+	T_OK(sqlite3_exec(raw, q, NULL, NULL, NULL) == SQLITE_OK,
+	    "the shell revokes it");
+	rc = store_browser_find(a, h2, now, &s, &v);
+	T_OK(rc == 0 && v == NULL, "the next lookup finds no session");
+done:
+	sqlite3_close(raw);
+	user_free(v);
+	user_free(u);
+	store_close(a);
+	store_close(b);
+}
+
+/*
  * The store reads the configuration it was handed, and after
  * store_use_config() the one a reload swaps in: here the sessions a user
  * may hold.
@@ -531,6 +610,7 @@ main(void)
 	test_use_config(st);
 	store_close(st);
 	test_user_session_memo(p);
+	test_browser_memo(p);
 	test_busy_commit();
 	free(p);
 	p = xasprintf("rm -rf %s", dir);
