@@ -37,33 +37,6 @@ sql() {
 	stack_sql "$@"
 }
 
-# CPU ticks (user + system) used so far by all workers, fast and hashing.
-worker_ticks() {
-	local p t=0 s
-	for p in $(worker_pids) $(hash_worker_pids); do
-		s=$(sed 's/^.*) //' "/proc/$p/stat") || continue
-		t=$((t + $(awk '{ print $12 + $13 }' <<<"$s")))
-	done
-	echo "$t"
-}
-
-# A random token of the shape the service makes (43 base64url characters).
-random_token() {
-	"$PY" -c 'import secrets; print(secrets.token_urlsafe(32))'
-}
-
-# reset_token_for USER_ID: stores a live reset token for the user, as
-# forgot-password would, and prints it.
-reset_token_for() {
-	local tok hex now
-	tok=$(random_token)
-	hex=$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)
-	now=$(date +%s)
-	sql "INSERT INTO user_tokens (hash, user_id, kind, created_at, expires_at)
-	     VALUES ($(sql_blob "$hex"), '$1', 'reset', $now, $((now + 900)))" || return 1
-	echo "$tok"
-}
-
 # A clock-tick budget well under one argon2 hash per request: the hash
 # costs about 5 ticks (50 ms) here, so N requests that all hashed would
 # use 5N ticks.
@@ -88,7 +61,7 @@ budget() {
 @test "a live reset token still resets the password (the hash happens for it)" {
 	registered
 	local tok
-	tok=$(reset_token_for "$USER_ID")
+	tok=$(stored_reset_token "$USER_ID")
 	api POST /api/v1/auth/reset-password "{\"token\":\"$tok\",\"new_password\":\"fresh-pass9\"}"
 	assert_status 200
 	login_user "$USER_EMAIL" fresh-pass9
@@ -115,7 +88,7 @@ budget() {
 	assert_status 429
 	# A live token is refused too while the address is over its limit.
 	registered
-	api POST /api/v1/auth/reset-password "{\"token\":\"$(reset_token_for "$USER_ID")\",\"new_password\":\"fresh-pass9\"}"
+	api POST /api/v1/auth/reset-password "{\"token\":\"$(stored_reset_token "$USER_ID")\",\"new_password\":\"fresh-pass9\"}"
 	assert_status 429
 }
 
@@ -290,7 +263,7 @@ budget() {
 @test "a reset link issued before a password change no longer works after it" {
 	new_user
 	local tok
-	tok=$(reset_token_for "$USER_ID")
+	tok=$(stored_reset_token "$USER_ID")
 	api_bearer "$ACCESS_TOKEN" POST /api/v1/users/me/password \
 	    "{\"current_password\":\"$USER_PASSWORD\",\"new_password\":\"changed-pass2\"}"
 	assert_status 200

@@ -88,38 +88,11 @@ allow_writes() {
 	rm -f "$BATS_TEST_TMPDIR/refusing"
 }
 
-# A random token of the shape the service makes (43 base64url characters).
-random_token() {
-	"$PY" -c 'import secrets; print(secrets.token_urlsafe(32))'
-}
-
-# reset_token_for USER_ID: stores a live reset token for the user, as
-# forgot-password would, and prints it.
-reset_token_for() {
-	local tok hex now
-	tok=$(random_token)
-	hex=$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)
-	now=$(date +%s)
-	stack_sql "INSERT INTO user_tokens (hash, user_id, kind, created_at, expires_at)
-	     VALUES ($(sql_blob "$hex"), '$1', 'reset', $now, $((now + 900)))" || return 1
-	echo "$tok"
-}
-
 # reset_works TOKEN: whether TOKEN still resets a password (200), else
 # the status is left in $status.
 reset_works() {
 	api POST /api/v1/auth/reset-password "{\"token\":\"$1\",\"new_password\":\"attacker-pass3\"}"
 	[[ $status -eq 200 ]]
-}
-
-# CPU ticks (user + system) used so far by all workers, fast and hashing.
-worker_ticks() {
-	local p t=0 s
-	for p in $(worker_pids) $(hash_worker_pids); do
-		s=$(sed 's/^.*) //' "/proc/$p/stat") || continue
-		t=$((t + $(awk '{ print $12 + $13 }' <<<"$s")))
-	done
-	echo "$t"
 }
 
 # actl_cpu PASSWORD ARGS...: authctl ARGS with PASSWORD on its standard
@@ -154,7 +127,7 @@ fcgi() {
 @test "authctl user set-password voids a reset link mailed before it" {
 	registered
 	local tok
-	tok=$(reset_token_for "$USER_ID")
+	tok=$(stored_reset_token "$USER_ID")
 	"$AUTHCTL_BIN" user set-password "$USER_ID" --password-stdin <<<"operator-pass4" >/dev/null
 	run reset_works "$tok"
 	[ "$status" -ne 0 ] || _fail "the old reset link still worked"
@@ -164,7 +137,7 @@ fcgi() {
 @test "the account page's password change voids a reset link mailed before it" {
 	registered
 	local tok
-	tok=$(reset_token_for "$USER_ID")
+	tok=$(stored_reset_token "$USER_ID")
 	JAR=$BATS_TEST_TMPDIR/jar
 	browser_login "$USER_EMAIL" "$USER_PASSWORD"
 	assert_status 303
@@ -178,8 +151,8 @@ fcgi() {
 @test "a reset voids the user's other reset links" {
 	registered
 	local first second
-	first=$(reset_token_for "$USER_ID")
-	second=$(reset_token_for "$USER_ID")
+	first=$(stored_reset_token "$USER_ID")
+	second=$(stored_reset_token "$USER_ID")
 	api POST /api/v1/auth/reset-password "{\"token\":\"$second\",\"new_password\":\"reset-pass6\"}"
 	assert_status 200
 	api POST /api/v1/auth/reset-password "{\"token\":\"$first\",\"new_password\":\"attacker-pass3\"}"
@@ -373,7 +346,7 @@ workers_ready_after() {
 	fi
 	new_user full-pass1
 	local tok t0 t1 right ra ready
-	tok=$(reset_token_for "$USER_ID")
+	tok=$(stored_reset_token "$USER_ID")
 	JAR=$BATS_TEST_TMPDIR/jar
 	browser_login "$USER_EMAIL" full-pass1
 	assert_status 303

@@ -15,37 +15,6 @@ teardown_file() {
 	stop_stack
 }
 
-fail() {
-	printf '%s\n' "$@" >&2
-	return 1
-}
-
-# scrape: GET /metrics into $BATS_TEST_TMPDIR/metrics.txt (status checked).
-scrape() {
-	api GET /metrics
-	[[ $status == 200 ]] || { echo "GET /metrics: $status $body" >&2; return 1; }
-	cp "$API_BODY" "$BATS_TEST_TMPDIR/metrics.txt"
-}
-
-# metric 'NAME{label="v",...}': the value of that sample in the last
-# scrape, through prometheus_client's parser; 0 when absent.
-metric() {
-	"$PY" - "$BATS_TEST_TMPDIR/metrics.txt" "$1" <<'EOF'
-import re, sys
-from prometheus_client.parser import text_string_to_metric_families
-text = open(sys.argv[1]).read()
-m = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?', sys.argv[2])
-name, labels = m.group(1), dict(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
-for fam in text_string_to_metric_families(text):
-    for s in fam.samples:
-        if s.name == name and s.labels == labels:
-            v = s.value
-            print(int(v) if v == int(v) else v)
-            sys.exit(0)
-print(0)
-EOF
-}
-
 @test "GET /metrics is Prometheus text that prometheus_client parses, with every family of SPEC §10" {
 	scrape
 	[[ $(header_value Content-Type) == "text/plain; version=0.0.4"* ]] || fail "$(header_value Content-Type)"

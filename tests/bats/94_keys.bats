@@ -23,11 +23,6 @@ teardown_file() {
 	stop_stack
 }
 
-fail() {
-	printf '%s\n' "$@" >&2
-	return 1
-}
-
 # authctl ARGS: stdout only (its stderr, with the audit line, goes to
 # $BATS_TEST_TMPDIR/authctl.err).
 authctl() {

@@ -18,11 +18,6 @@ teardown_file() {
 	stop_stack
 }
 
-fail() {
-	printf '%s\n' "$@" >&2
-	return 1
-}
-
 # mark: remember where the log is, so audit_lines sees only what follows.
 mark() {
 	MARK=$(wc -l <"$STACK_AUTH_LOG")

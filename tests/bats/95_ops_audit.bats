@@ -40,11 +40,6 @@ teardown() {
 	release_write_lock
 }
 
-fail() {
-	printf '%s\n' "$@" >&2
-	return 1
-}
-
 # actl ARGS...: runs authctl with the stack's environment; sets status,
 # out (stdout) and err (stderr).
 actl() {
@@ -75,31 +70,6 @@ _refresh_401s() {
 
 _has_log_line() {
 	[[ -n $(log_lines "$1") ]]
-}
-
-# scrape / metric 'NAME{label="v"}': one sample of GET /metrics read
-# with prometheus_client's parser; 0 when absent.
-scrape() {
-	api GET /metrics
-	[[ $status == 200 ]] || { echo "GET /metrics: $status $body" >&2; return 1; }
-	cp "$API_BODY" "$BATS_TEST_TMPDIR/metrics.txt"
-}
-
-metric() {
-	"$PY" - "$BATS_TEST_TMPDIR/metrics.txt" "$1" <<'EOF'
-import re, sys
-from prometheus_client.parser import text_string_to_metric_families
-text = open(sys.argv[1]).read()
-m = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?', sys.argv[2])
-name, labels = m.group(1), dict(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
-for fam in text_string_to_metric_families(text):
-    for s in fam.samples:
-        if s.name == name and s.labels == labels:
-            v = s.value
-            print(int(v) if v == int(v) else v)
-            sys.exit(0)
-print(0)
-EOF
 }
 
 # users_json PATH: a Flask users.json of four people, werkzeug hashes

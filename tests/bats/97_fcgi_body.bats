@@ -20,11 +20,6 @@ teardown_file() {
 	stop_stack
 }
 
-fail() {
-	printf '%s\n' "$@" >&2
-	return 1
-}
-
 @test "without CONTENT_LENGTH a 5 KB login body arrives whole (200), one over 64 KiB is refused 413" {
 	registered
 	local pad body

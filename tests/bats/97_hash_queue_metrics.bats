@@ -35,20 +35,8 @@ teardown() {
 	done
 }
 
-fail() {
-	printf '%s\n' "$@" >&2
-	return 1
-}
-
 now_ms() {
 	date +%s%3N
-}
-
-# scrape: GET /metrics into $BATS_TEST_TMPDIR/metrics.txt (status checked).
-scrape() {
-	api GET /metrics
-	[[ $status == 200 ]] || { echo "GET /metrics: $status $body" >&2; return 1; }
-	cp "$API_BODY" "$BATS_TEST_TMPDIR/metrics.txt"
 }
 
 # timeouts: the value of authd_hash_queue_timeouts_total in the last

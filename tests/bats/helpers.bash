@@ -590,3 +590,63 @@ login_user() {
 	ACCESS_TOKEN=$(json_get .access_token)
 	REFRESH_TOKEN=$(json_get .refresh_token)
 }
+
+# --- shared by several files: failing with a message, /metrics, tokens, CPU ---
+
+fail() {
+	printf '%s\n' "$@" >&2
+	return 1
+}
+
+# scrape: GET /metrics into $BATS_TEST_TMPDIR/metrics.txt (status checked).
+scrape() {
+	api GET /metrics
+	[[ $status == 200 ]] || { echo "GET /metrics: $status $body" >&2; return 1; }
+	cp "$API_BODY" "$BATS_TEST_TMPDIR/metrics.txt"
+}
+
+# metric 'NAME{label="v",...}': the value of that sample in the last
+# scrape, through prometheus_client's parser; 0 when absent.
+metric() {
+	"$PY" - "$BATS_TEST_TMPDIR/metrics.txt" "$1" <<'EOF'
+import re, sys
+from prometheus_client.parser import text_string_to_metric_families
+text = open(sys.argv[1]).read()
+m = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?', sys.argv[2])
+name, labels = m.group(1), dict(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+for fam in text_string_to_metric_families(text):
+    for s in fam.samples:
+        if s.name == name and s.labels == labels:
+            v = s.value
+            print(int(v) if v == int(v) else v)
+            sys.exit(0)
+print(0)
+EOF
+}
+
+# A random token of the shape the service makes (43 base64url characters).
+random_token() {
+	"$PY" -c 'import secrets; print(secrets.token_urlsafe(32))'
+}
+
+# CPU ticks (user + system) used so far by all workers, fast and hashing.
+worker_ticks() {
+	local p t=0 s
+	for p in $(worker_pids) $(hash_worker_pids); do
+		s=$(sed 's/^.*) //' "/proc/$p/stat") || continue
+		t=$((t + $(awk '{ print $12 + $13 }' <<<"$s")))
+	done
+	echo "$t"
+}
+
+# stored_reset_token USER_ID: stores a live reset token for the user, as
+# forgot-password would, and prints it.
+stored_reset_token() {
+	local tok hex now
+	tok=$(random_token)
+	hex=$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)
+	now=$(date +%s)
+	stack_sql "INSERT INTO user_tokens (hash, user_id, kind, created_at, expires_at)
+	     VALUES ($(sql_blob "$hex"), '$1', 'reset', $now, $((now + 900)))" || return 1
+	echo "$tok"
+}
