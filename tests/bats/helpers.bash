@@ -221,10 +221,11 @@ wait_until() {
 }
 
 # SLOW: how many times slower than a plain build the service runs here: 3
-# under the sanitizers (SANITIZE=1) or a tool (STACK_AUTHD_PREFIX), else
-# 1. A test that bounds a duration multiplies its bound by it (never
-# the lower bound of something that must take time).
-if [[ ${SANITIZE:-0} == 1 || -n ${STACK_AUTHD_PREFIX:-} ]]; then
+# under the sanitizers (SANITIZE=1), a tool (STACK_AUTHD_PREFIX) or an
+# emulator (AUTHD_EXEC: make test-arm64's qemu), else 1. A test that
+# bounds a duration multiplies its bound by it (never the lower bound of
+# something that must take time).
+if [[ ${SANITIZE:-0} == 1 || -n ${STACK_AUTHD_PREFIX:-} || -n ${AUTHD_EXEC:-} ]]; then
 	SLOW=3
 else
 	SLOW=1
